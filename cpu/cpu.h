@@ -1,0 +1,176 @@
+/*
+ * cpu.h - the state of one emulated x86-64 processor and the interface to it.
+ *
+ * Nestlab's CPU is an interpreter in the style of Bochs and blink: a decoder
+ * (decode.c) turns instruction bytes into a `struct insn` (insn.h); the run
+ * loop (exec.c) looks decoded records up in a cache keyed by physical
+ * address and calls one handler per instruction form, named in Intel operand
+ * notation (op_add_Ev_Gv) and grouped by class (alu.c, shift.c, string.c ...).
+ *
+ * Everything architectural lives in `struct cpu`: the sixteen general
+ * registers, RIP, RFLAGS (with the six arithmetic flags kept lazily, see
+ * flags.h), the segment caches, control registers and virtual time.  A fault
+ * inside a handler calls cpu_exception(), which unwinds to the run loop with
+ * longjmp; the loop restores RIP to the start of the faulting instruction, so
+ * handlers must perform every access that can fault before they commit state
+ * (SDM Vol. 3 6.5: faults are reported "before the instruction").
+ */
+#ifndef NESTLAB_CPU_H
+#define NESTLAB_CPU_H
+
+#include <setjmp.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct insn;
+struct cpu;
+struct cpu_model;
+struct dcache;
+
+/* General-purpose register numbers, in ModRM/REX order (SDM Vol. 2 2.1.5). */
+enum cpu_gpr {
+	R_RAX, R_RCX, R_RDX, R_RBX, R_RSP, R_RBP, R_RSI, R_RDI,
+	R_R8, R_R9, R_R10, R_R11, R_R12, R_R13, R_R14, R_R15,
+};
+
+/* Segment registers, in the order of the Sreg field (SDM Vol. 2 3.1.1.3). */
+enum cpu_seg { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_NONE = 7 };
+
+/* RFLAGS bits (SDM Vol. 1 3.4.3). */
+#define FLAG_CF   (1ull << 0)
+#define FLAG_FIXED1 (1ull << 1)
+#define FLAG_PF   (1ull << 2)
+#define FLAG_AF   (1ull << 4)
+#define FLAG_ZF   (1ull << 6)
+#define FLAG_SF   (1ull << 7)
+#define FLAG_TF   (1ull << 8)
+#define FLAG_IF   (1ull << 9)
+#define FLAG_DF   (1ull << 10)
+#define FLAG_OF   (1ull << 11)
+#define FLAG_IOPL (3ull << 12)
+#define FLAG_NT   (1ull << 14)
+#define FLAG_RF   (1ull << 16)
+#define FLAG_VM   (1ull << 17)
+#define FLAG_AC   (1ull << 18)
+#define FLAG_VIF  (1ull << 19)
+#define FLAG_VIP  (1ull << 20)
+#define FLAG_ID   (1ull << 21)
+#define FLAGS_ARITH (FLAG_CF | FLAG_PF | FLAG_AF | FLAG_ZF | FLAG_SF | FLAG_OF)
+
+/* Exception vectors (SDM Vol. 3 Table 6-1). */
+enum cpu_vector {
+	VEC_DE = 0, VEC_DB = 1, VEC_NMI = 2, VEC_BP = 3, VEC_OF = 4, VEC_BR = 5,
+	VEC_UD = 6, VEC_NM = 7, VEC_DF = 8, VEC_TS = 10, VEC_NP = 11,
+	VEC_SS = 12, VEC_GP = 13, VEC_PF = 14, VEC_MF = 16, VEC_AC = 17,
+	VEC_MC = 18, VEC_XM = 19, VEC_VE = 20, VEC_CP = 21,
+};
+
+/* Code size of the current CS: what the decoder needs to know. */
+enum cpu_mode { CPU_MODE16 = 0, CPU_MODE32 = 1, CPU_MODE64 = 2 };
+
+/* Why cpu_run() returned. */
+enum cpu_stop {
+	CPU_STOP_LIMIT,     /* the instruction budget ran out */
+	CPU_STOP_HLT,       /* HLT with nothing to wake it */
+	CPU_STOP_EXCEPTION, /* exception and cpu->exceptions_stop is set */
+	CPU_STOP_REQUEST,   /* something (a device, the UI) asked to stop */
+	CPU_STOP_ERROR,     /* emulator error: cpu->error names it */
+};
+
+/* Hidden part of a segment register (SDM Vol. 3 3.4.3). */
+struct cpu_segment {
+	uint16_t sel;
+	uint16_t attr;      /* descriptor bits 40-47 and 52-55, as VMCS access rights */
+	uint32_t limit;     /* expanded byte limit */
+	uint64_t base;
+};
+
+/* Lazy arithmetic flags (see flags.h for the encoding). */
+struct cpu_lazy_flags {
+	uint64_t res;       /* result, sign-extended to 64 bits: gives SF, ZF, PF */
+	uint64_t aux;       /* bit 63 CF, bit 62 CF^OF, bit 3 AF */
+	bool live;          /* false: RFLAGS holds the arithmetic flags itself */
+};
+
+/* One software-TLB entry: linear page -> host pointer (see mem.c). */
+struct cpu_tlb_entry {
+	uint64_t tag_r;     /* linear page address if readable, else ~0 */
+	uint64_t tag_w;     /* linear page address if writable and not code */
+	uint64_t tag_x;     /* linear page address if executable */
+	uintptr_t addend;   /* host address = linear + addend */
+	uint64_t paddr;     /* physical page address */
+};
+#define CPU_TLB_SIZE 256
+
+/* An I/O port handler bus; devices arrive with the small-PC work. */
+typedef uint32_t (*cpu_io_read_fn)(void *opaque, uint16_t port, int size);
+typedef void (*cpu_io_write_fn)(void *opaque, uint16_t port, int size, uint32_t v);
+
+struct cpu {
+	/* --- architectural state ------------------------------------------- */
+	uint64_t gpr[16];
+	uint64_t rip;
+	uint64_t rflags;              /* arithmetic bits valid only if !lf.live */
+	struct cpu_lazy_flags lf;
+	struct cpu_segment seg[6];
+	uint64_t cr0, cr2, cr3, cr4, cr8, efer;
+	uint64_t tsc_offset;
+	int cpl;
+	enum cpu_mode mode;           /* from CS.L/CS.D and CR0.PE */
+
+	/* --- virtual time: retired instructions ----------------------------- */
+	uint64_t icount;
+
+	/* --- memory ----------------------------------------------------------- */
+	uint8_t *ram;
+	uint64_t ram_size;            /* bytes, multiple of 4096 */
+	uint8_t *page_code;           /* per physical page: decoded code lives here */
+	struct cpu_tlb_entry tlb[CPU_TLB_SIZE];
+	struct dcache *dcache;        /* decoded-instruction cache (exec.c) */
+
+	/* --- the instruction now executing ---------------------------------- */
+	uint64_t insn_rip;            /* RIP of the instruction start */
+	bool block_break;             /* leave the current decoded block */
+
+	/* --- exceptions -------------------------------------------------------- */
+	jmp_buf *unwind;              /* set by cpu_run() */
+	bool exceptions_stop;         /* no IDT delivery: stop the run instead */
+	int exc_vector;               /* last exception raised, -1 if none */
+	uint32_t exc_error;
+	bool exc_has_error;
+
+	/* --- model and environment ---------------------------------------------- */
+	const struct cpu_model *model;
+	void *io_opaque;
+	cpu_io_read_fn io_read;
+	cpu_io_write_fn io_write;
+	bool halted;
+	bool stop_request;
+	char error[160];              /* set with CPU_STOP_ERROR */
+};
+
+/* Lifecycle. */
+int  cpu_init(struct cpu *c, const struct cpu_model *model, uint64_t ram_bytes);
+void cpu_free(struct cpu *c);
+void cpu_reset_flat64(struct cpu *c);   /* 64-bit user-style flat state, for tests */
+void cpu_set_mode(struct cpu *c, enum cpu_mode mode);
+
+/* Run up to max_insns instructions (0: no limit). */
+enum cpu_stop cpu_run(struct cpu *c, uint64_t max_insns);
+
+/* Raise an exception from inside a handler: never returns. */
+_Noreturn void cpu_exception(struct cpu *c, int vector, uint32_t error_code);
+_Noreturn void cpu_exception_noerr(struct cpu *c, int vector);
+#define cpu_ud(c) cpu_exception_noerr((c), VEC_UD)
+#define cpu_gp0(c) cpu_exception((c), VEC_GP, 0)
+
+/* Flags: full RFLAGS value, and writing it back (flags.c). */
+uint64_t cpu_get_rflags(struct cpu *c);
+void cpu_set_rflags(struct cpu *c, uint64_t v);
+
+/* Physical memory access for loaders and tests (bounds-checked). */
+int cpu_phys_write(struct cpu *c, uint64_t pa, const void *src, size_t n);
+int cpu_phys_read(struct cpu *c, uint64_t pa, void *dst, size_t n);
+
+#endif
