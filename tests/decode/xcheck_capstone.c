@@ -1,0 +1,272 @@
+/*
+ * xcheck_capstone.c - instruction lengths: our decoder against Capstone 4.
+ *
+ * Feeds random 15-byte strings to insn_decode() and to Capstone's
+ * cs_disasm(count 1) in the same mode.  Wherever Capstone decodes an
+ * instruction, the two lengths must agree; a mismatch prints the bytes, both
+ * lengths, both readings, and the run fails.  The strings are biased so that
+ * the interesting parts of the encoding space are well covered:
+ *
+ *   1/4  purely random bytes
+ *   1/2  random legacy prefixes (+ REX in 64-bit mode), then an escape
+ *        (none, 0F, 0F 38, 0F 3A) chosen at random, then random bytes
+ *   1/4  an opcode taken from opcodes.def (its escape, its byte, a ModRM
+ *        that selects its group, its mandatory prefix), then random bytes
+ *
+ * Capstone 4.0.2 has a few known length bugs.  They are NOT papered over by
+ * loosening the comparison: known_bug() names each exact encoding pattern,
+ * with the reason checked against the SDM, and the run counts every string
+ * that fell under one.  Deterministic: a fixed seed unless --seed is given.
+ *
+ * usage: xcheck_capstone [--mode 16|32|64] [--count N] [--seed S] [--quiet]
+ */
+#include <capstone/capstone.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cpu.h"
+#include "insn.h"
+
+struct form { uint8_t map, byte, pfx; uint16_t ext; uint32_t flags; };
+static const struct form forms[] = {
+#define OP(name, map, byte, ext, pfx, flags) { map, byte, pfx, ext, flags },
+#include "opcodes.def"
+#undef OP
+};
+#define NFORMS (sizeof forms / sizeof forms[0])
+
+static uint64_t rng_state;
+static uint64_t rnd(void)              /* splitmix64 */
+{
+	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ull);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+static unsigned rn(unsigned n) { return (unsigned)(rnd() % n); }
+
+static const uint8_t legacy_pfx[] = { 0x66, 0x67, 0xf2, 0xf3, 0xf0, 0x26, 0x2e,
+				      0x36, 0x3e, 0x64, 0x65, 0x66, 0x66, 0xf3 };
+
+/* Random prefixes; returns how many bytes were written. */
+static int gen_prefixes(uint8_t *b, int mode)
+{
+	int n = 0, k = (int)rn(4);
+	for (int j = 0; j < k; j++)
+		b[n++] = legacy_pfx[rn(sizeof legacy_pfx)];
+	if (mode == CPU_MODE64 && rn(2))
+		b[n++] = (uint8_t)(0x40 | rn(16));
+	return n;
+}
+
+static void gen_escape(uint8_t *b, int *n, int map)
+{
+	if (map == M1)
+		return;
+	b[(*n)++] = 0x0f;
+	if (map == M38)
+		b[(*n)++] = 0x38;
+	else if (map == M3A)
+		b[(*n)++] = 0x3a;
+}
+
+static void gen(uint8_t *b, int mode)
+{
+	for (int j = 0; j < 15; j++)
+		b[j] = (uint8_t)rnd();
+	unsigned kind = rn(4);
+	if (kind == 0)
+		return;
+	int n = gen_prefixes(b, mode);
+	if (kind <= 2) {
+		gen_escape(b, &n, (int)rn(4));
+		return;
+	}
+	const struct form *f = &forms[2 + rn(NFORMS - 2)];   /* skip ud, toolong */
+	static const uint8_t mpfx[] = { 0, 0, 0x66, 0xf3, 0xf2 };
+	if (f->pfx != P_ANY && mpfx[f->pfx] && n < 5)
+		b[n++] = mpfx[f->pfx];
+	gen_escape(b, &n, f->map);
+	int span = f->flags & F_CC ? 16 : f->flags & F_ZREG ? 8 : 1;
+	b[n++] = (uint8_t)(f->byte + rn((unsigned)span));
+	uint8_t m = b[n];
+	switch (f->ext & 0xf00) {
+	case 0x100: m = (uint8_t)((m & 0xc7) | (f->ext & 7) << 3); break;
+	case 0x200: m = (uint8_t)((m & 0xc7) | (f->ext & 7) << 3);
+		    if ((m >> 6) == 3) m &= 0x7f;
+		    break;
+	case 0x300: m = (uint8_t)(0xc0 | (m & 7) | (f->ext & 7) << 3); break;
+	case 0x400: m = (uint8_t)f->ext; break;
+	}
+	b[n] = m;
+}
+
+/* ---- Capstone 4.0.2's known length bugs ----------------------------------------- */
+
+/* Each entry is one exact encoding pattern where Capstone 4.0.2 is wrong
+ * and why (what the SDM says).  A mismatch counts as known only if it is
+ * that pattern AND the lengths differ by exactly what the bug explains. */
+enum {
+	BUG_BRANCH66, BUG_66_THEN_REP, BUG_RET_REXW, BUG_UD1, BUG_UD0, BUG_SSE4A_PFX, NBUGS
+};
+static const char *const bug_names[NBUGS] = {
+	[BUG_BRANCH66] = "64-bit E8/E9/0F 8x with 66: Capstone takes rel16 (AMD's reading); "
+		"SDM Vol. 2 CALL/JMP/Jcc: operand size is forced to 64 bits in 64-bit mode, "
+		"Intel ignores 66H, the displacement stays rel32",
+	[BUG_66_THEN_REP] = "66 followed by F2/F3 before 68 PUSH Iz (64-bit) or E8 CALL Jz "
+		"(32-bit): Capstone drops the operand-size override; SDM Vol. 2 2.1.1: prefix "
+		"order does not matter and F2/F3 do not apply to these opcodes",
+	[BUG_RET_REXW] = "REX.W with 66/67 on C2 RET Iw (Capstone reads imm32) or with 67 on "
+		"E8 CALL (Capstone reads rel16); SDM Vol. 2 RET: C2 iw is always imm16; CALL: "
+		"in 64-bit mode E8 is rel32 whatever REX.W and 67 say",
+	[BUG_UD1] = "0F B9 UD1: Capstone 4 decodes no ModRM; SDM Vol. 2 UD: UD1 r32, r/m32 "
+		"is 0F B9 /r",
+	[BUG_UD0] = "0F FF UD0: Capstone 4 decodes no ModRM; SDM Vol. 2 UD: UD0 r32, r/m32 "
+		"is 0F FF /r",
+	[BUG_SSE4A_PFX] = "0F 78 register form: Capstone picks EXTRQ/INSERTQ (ib, ib) vs VMREAD "
+		"by the prefix byte right before 0F; SDM Vol. 2 2.1.1 / APM: 66 or F2 anywhere "
+		"in the prefixes selects, F2/F3 over 66",
+};
+static uint64_t bug_counts[NBUGS];
+
+struct pfx_scan {
+	int op;            /* position of the first opcode byte */
+	int has66, has67;
+	int rep_after_66;  /* an F2/F3 comes after a 66 */
+	int rexw;          /* REX.W directly before the opcode */
+};
+
+/* Skip legacy prefixes and (64-bit) REX, noting what was there. */
+static struct pfx_scan scan_prefixes(const uint8_t *b, int mode)
+{
+	struct pfx_scan s = { 0 };
+	int p = 0;
+	for (; p < 15; p++) {
+		uint8_t x = b[p];
+		int rex = mode == CPU_MODE64 && (x & 0xf0) == 0x40;
+		if (!rex && x != 0x66 && x != 0x67 && x != 0xf2 && x != 0xf3 && x != 0xf0 &&
+		    x != 0x26 && x != 0x2e && x != 0x36 && x != 0x3e && x != 0x64 && x != 0x65)
+			break;
+		s.has66 |= x == 0x66;
+		s.has67 |= x == 0x67;
+		s.rep_after_66 |= s.has66 && (x == 0xf2 || x == 0xf3);
+	}
+	s.op = p;
+	s.rexw = p > 0 && mode == CPU_MODE64 && (b[p - 1] & 0xf8) == 0x48;
+	return s;
+}
+
+/* Returns the known Capstone bug this mismatch is, or -1. */
+static int known_bug(const uint8_t *b, int mode, int ours, int theirs)
+{
+	struct pfx_scan s = scan_prefixes(b, mode);
+	if (s.op > 12)
+		return -1;
+	uint8_t o0 = b[s.op], o1 = b[s.op + 1], o2 = b[s.op + 2];
+	int near_branch = o0 == 0xe8 || o0 == 0xe9 || (o0 == 0x0f && (o1 & 0xf0) == 0x80);
+	if (mode == CPU_MODE64 && s.has66 && near_branch && theirs == ours - 2)
+		return BUG_BRANCH66;
+	if (s.rep_after_66 && theirs == ours + 2 &&
+	    ((mode == CPU_MODE64 && o0 == 0x68) || (mode == CPU_MODE32 && o0 == 0xe8)))
+		return BUG_66_THEN_REP;
+	if (o0 == 0xc2 && s.rexw && (s.has66 || s.has67) && theirs == ours + 2)
+		return BUG_RET_REXW;
+	if (o0 == 0xe8 && mode == CPU_MODE64 && s.rexw && s.has67 && theirs == ours - 2)
+		return BUG_RET_REXW;
+	if (o0 == 0x0f && o1 == 0xb9 && theirs < ours)
+		return BUG_UD1;
+	if (o0 == 0x0f && o1 == 0xff && theirs < ours)
+		return BUG_UD0;
+	if (o0 == 0x0f && o1 == 0x78 && (o2 >> 6) == 3 && (theirs == ours + 2 || theirs == ours - 2))
+		return BUG_SSE4A_PFX;
+	return -1;
+}
+
+/* ---- driver ------------------------------------------------------------------------ */
+
+static void print_bytes(const uint8_t *b, int n)
+{
+	for (int j = 0; j < n; j++)
+		printf("%02x%s", b[j], j + 1 < n ? " " : "");
+}
+
+int main(int argc, char **argv)
+{
+	int mode_bits = 64, quiet = 0;
+	uint64_t count = 100000, seed = 0x4e45535444454331ull;   /* "NESTDEC1" */
+	for (int a = 1; a < argc; a++) {
+		if (!strcmp(argv[a], "--mode") && a + 1 < argc)
+			mode_bits = atoi(argv[++a]);
+		else if (!strcmp(argv[a], "--count") && a + 1 < argc)
+			count = strtoull(argv[++a], NULL, 0);
+		else if (!strcmp(argv[a], "--seed") && a + 1 < argc)
+			seed = strtoull(argv[++a], NULL, 0);
+		else if (!strcmp(argv[a], "--quiet"))
+			quiet = 1;
+		else {
+			fprintf(stderr, "usage: %s [--mode 16|32|64] [--count N] [--seed S] [--quiet]\n",
+				argv[0]);
+			return 2;
+		}
+	}
+	int mode;
+	cs_mode csm;
+	switch (mode_bits) {
+	case 16: mode = CPU_MODE16; csm = CS_MODE_16; break;
+	case 32: mode = CPU_MODE32; csm = CS_MODE_32; break;
+	case 64: mode = CPU_MODE64; csm = CS_MODE_64; break;
+	default: fprintf(stderr, "xcheck_capstone: --mode must be 16, 32 or 64\n"); return 2;
+	}
+	csh cs;
+	if (cs_open(CS_ARCH_X86, csm, &cs) != CS_ERR_OK) {
+		fprintf(stderr, "xcheck_capstone: cs_open failed\n");
+		return 2;
+	}
+	rng_state = seed ^ (uint64_t)mode_bits;
+	uint64_t decoded = 0, agree = 0, mismatches = 0, known = 0, ud_agree = 0;
+	cs_insn *ci = cs_malloc(cs);
+	for (uint64_t t = 0; t < count; t++) {
+		uint8_t b[15];
+		gen(b, mode);
+		struct insn in;
+		int ours = insn_decode(b, 15, mode, &in);
+		const uint8_t *code = b;
+		size_t size = sizeof b;
+		uint64_t addr = 0x1000;
+		if (!cs_disasm_iter(cs, &code, &size, &addr, ci))
+			continue;
+		decoded++;
+		int theirs = ci->size;
+		if (ours == theirs) {
+			agree++;
+			ud_agree += in.op == OP_ud;
+			continue;
+		}
+		int k = known_bug(b, mode, ours, theirs);
+		if (k >= 0) {
+			known++;
+			bug_counts[k]++;
+			continue;
+		}
+		mismatches++;
+		if (!quiet || mismatches <= 20) {
+			printf("MISMATCH mode %d: ", mode_bits);
+			print_bytes(b, 15);
+			printf("  ours %d (%s)  capstone %d (%s %s)\n", ours, insn_op_name(in.op),
+			       theirs, ci->mnemonic, ci->op_str);
+		}
+	}
+	cs_free(ci, 1);
+	cs_close(&cs);
+	printf("mode %d: %" PRIu64 " strings, capstone decoded %" PRIu64 ", lengths agree %"
+	       PRIu64 " (%" PRIu64 " of them #UD here), known capstone bugs %" PRIu64
+	       ", mismatches %" PRIu64 "\n",
+	       mode_bits, count, decoded, agree, ud_agree, known, mismatches);
+	for (int k = 0; k < NBUGS; k++)
+		printf("  known capstone bug %d (%s): %" PRIu64 "\n", k, bug_names[k],
+			       bug_counts[k]);
+	printf("%" PRIu64 " passed, %" PRIu64 " failed\n", agree + known, mismatches);
+	return mismatches ? 1 : 0;
+}
