@@ -82,6 +82,7 @@ _Noreturn void cpu_exception(struct cpu *c, int vector, uint32_t error_code)
 	c->exc_vector = vector;
 	c->exc_error = error_code;
 	c->exc_has_error = true;
+	c->exc_type = EXC_TYPE_HW;
 	if (!c->unwind) {
 		fprintf(stderr, "nestlab: internal error: exception %d outside cpu_run\n", vector);
 		abort();
@@ -94,6 +95,7 @@ _Noreturn void cpu_exception_noerr(struct cpu *c, int vector)
 	c->exc_vector = vector;
 	c->exc_error = 0;
 	c->exc_has_error = false;
+	c->exc_type = EXC_TYPE_HW;
 	if (!c->unwind) {
 		fprintf(stderr, "nestlab: internal error: exception %d outside cpu_run\n", vector);
 		abort();

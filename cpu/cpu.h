@@ -66,6 +66,16 @@ enum cpu_vector {
 	VEC_MC = 18, VEC_XM = 19, VEC_VE = 20, VEC_CP = 21,
 };
 
+/* How an event arose, numbered as the VMX interruption types (SDM Vol. 3
+ * 25.8.3).  Types 4-6 come from INT n, INT1, INT3, INTO: they are traps,
+ * so the instruction retires and the saved RIP is the next one. */
+enum cpu_exc_type {
+	EXC_TYPE_HW = 3,          /* hardware exception (a fault): RIP restored */
+	EXC_TYPE_SOFT_INT = 4,    /* INT n */
+	EXC_TYPE_PRIV_SOFT = 5,   /* INT1 (ICEBP) */
+	EXC_TYPE_SOFT = 6,        /* INT3, INTO */
+};
+
 /* Code size of the current CS: what the decoder needs to know. */
 enum cpu_mode { CPU_MODE16 = 0, CPU_MODE32 = 1, CPU_MODE64 = 2 };
 
@@ -139,6 +149,7 @@ struct cpu {
 	int exc_vector;               /* last exception raised, -1 if none */
 	uint32_t exc_error;
 	bool exc_has_error;
+	uint8_t exc_type;             /* enum cpu_exc_type: fault or trap-style event */
 
 	/* --- model and environment ---------------------------------------------- */
 	const struct cpu_model *model;
@@ -164,6 +175,8 @@ _Noreturn void cpu_exception(struct cpu *c, int vector, uint32_t error_code);
 _Noreturn void cpu_exception_noerr(struct cpu *c, int vector);
 #define cpu_ud(c) cpu_exception_noerr((c), VEC_UD)
 #define cpu_gp0(c) cpu_exception((c), VEC_GP, 0)
+/* Raise a trap-style event (INT n, INT3, INTO, INT1; control.c). */
+_Noreturn void cpu_soft_event(struct cpu *c, int vector, int type);
 
 /* Flags: full RFLAGS value, and writing it back (flags.c). */
 uint64_t cpu_get_rflags(struct cpu *c);

@@ -46,7 +46,12 @@ enum cpu_stop cpu_run(struct cpu *c, uint64_t max_insns)
 
 	c->unwind = &jb;
 	if (setjmp(jb)) {
-		c->rip = c->insn_rip;
+		/* A fault restarts its instruction; a trap-style event (INT n,
+		 * INT3, INTO, INT1) retires it and RIP stays after it. */
+		if (c->exc_type >= EXC_TYPE_SOFT_INT)
+			c->icount++;
+		else
+			c->rip = c->insn_rip;
 		if (c->exc_vector < 0) {
 			r = CPU_STOP_ERROR;
 			goto out;

@@ -1,0 +1,173 @@
+/*
+ * model.c - the CPU models (model.h): what CPUID answers for `novt`, `vmx`
+ * and `svm`.
+ *
+ * Rule: CPUID claims only what Nestlab implements.  After the instruction
+ * core (issue 2) that is: long mode (LM), CMOV, CMPXCHG8B (CX8),
+ * CMPXCHG16B (CX16), TSC and RDTSCP, POPCNT, LZCNT, MOVBE, LAHF/SAHF in
+ * 64-bit mode, NX and SYSCALL.  Deliberately absent: the x87 FPU bit,
+ * FXSR/SSE (FXSAVE comes later), BMI1 (it would promise ANDN, BEXTR ... and
+ * not only TZCNT), MSR, PAE/PSE/PGE (paging comes with system mode).
+ * VMX and SVM stay off in every model until the VT-x and AMD-V work lands:
+ * the `vmx` and `svm` models differ from `novt` only in vendor and brand
+ * for now, and has_vmx/has_svm are false everywhere.
+ *
+ * Leaves (SDM Vol. 2 CPUID, AMD APM Vol. 3 Appendix E):
+ *
+ *   0           max basic leaf (1), vendor string in EBX EDX ECX
+ *   1           family/model/stepping in EAX, feature bits in ECX and EDX
+ *   80000000    max extended leaf (80000008); AMD repeats the vendor
+ *   80000001    extended features (LM, NX, SYSCALL, RDTSCP, LAHF, LZCNT)
+ *   80000002-4  brand string, 48 bytes, "Nestlab virtual CPU (novt)" ...
+ *   80000005-7  cache / power-management data: none (all zero)
+ *   80000008    address sizes: 48-bit linear, 40-bit physical
+ *
+ * A leaf above the maximum (basic or extended) returns the data of the
+ * highest basic leaf, as Intel documents ("If a value entered for CPUID.EAX
+ * is higher than the maximum input value for basic or extended function
+ * for that processor then the data for the highest basic information leaf
+ * is returned").  QEMU does the same for every vendor, and so do we.  A
+ * leaf inside the range that the table does not list returns zeros.
+ */
+#include <string.h>
+
+#include "model.h"
+
+/* Leaf 1 EDX, ECX */
+#define F1D_TSC    (1u << 4)
+#define F1D_CX8    (1u << 8)
+#define F1D_CMOV   (1u << 15)
+#define F1C_CX16   (1u << 13)
+#define F1C_MOVBE  (1u << 22)
+#define F1C_POPCNT (1u << 23)
+/* Leaf 80000001h EDX, ECX */
+#define F81D_SYSCALL (1u << 11)
+#define F81D_NX      (1u << 20)
+#define F81D_RDTSCP  (1u << 27)
+#define F81D_LM      (1u << 29)
+#define F81C_LAHF    (1u << 0)
+#define F81C_LZCNT   (1u << 5)    /* Intel: LZCNT; AMD: ABM (LZCNT + POPCNT) */
+
+#define LEAF1_EDX (F1D_TSC | F1D_CX8 | F1D_CMOV)
+#define LEAF1_ECX (F1C_CX16 | F1C_MOVBE | F1C_POPCNT)
+#define EXT1_EDX  (F81D_SYSCALL | F81D_NX | F81D_RDTSCP | F81D_LM)
+#define EXT1_ECX  (F81C_LAHF | F81C_LZCNT)
+
+/* Four ASCII characters as the little-endian register value CPUID gives. */
+#define S4(a, b, c, d) ((uint32_t)(a) | (uint32_t)(b) << 8 | (uint32_t)(c) << 16 | (uint32_t)(d) << 24)
+
+/* "GenuineIntel" and "AuthenticAMD", split EBX, EDX, ECX. */
+#define INTEL_EBX S4('G', 'e', 'n', 'u')
+#define INTEL_EDX S4('i', 'n', 'e', 'I')
+#define INTEL_ECX S4('n', 't', 'e', 'l')
+#define AMD_EBX   S4('A', 'u', 't', 'h')
+#define AMD_EDX   S4('e', 'n', 't', 'i')
+#define AMD_ECX   S4('c', 'A', 'M', 'D')
+
+/* Signatures: Intel family 6 model 0Fh stepping 1; AMD family 17h
+ * (base 0Fh + extended 08h) model 01h stepping 1 (SDM Figure 3-6). */
+#define INTEL_SIG 0x000006f1u
+#define AMD_SIG   0x00800f11u
+
+/* The brand-string leaves are not in the tables: brand_leaf() builds them
+ * from the model's name. */
+static const struct cpuid_leaf intel_leaves[] = {
+	{ 0x00000000u, 0, false, 1, INTEL_EBX, INTEL_ECX, INTEL_EDX },
+	{ 0x00000001u, 0, false, INTEL_SIG, 0, LEAF1_ECX, LEAF1_EDX },
+	{ 0x80000000u, 0, false, 0x80000008u, 0, 0, 0 },
+	{ 0x80000001u, 0, false, 0, 0, EXT1_ECX, EXT1_EDX },
+	{ 0x80000008u, 0, false, 0x00003028u, 0, 0, 0 },
+};
+
+/* AMD mirrors leaf 1's EDX bits 0-17 in 80000001h EDX (APM Vol. 3 E.4.2). */
+static const struct cpuid_leaf amd_leaves[] = {
+	{ 0x00000000u, 0, false, 1, AMD_EBX, AMD_ECX, AMD_EDX },
+	{ 0x00000001u, 0, false, AMD_SIG, 0, LEAF1_ECX, LEAF1_EDX },
+	{ 0x80000000u, 0, false, 0x80000008u, AMD_EBX, AMD_ECX, AMD_EDX },
+	{ 0x80000001u, 0, false, AMD_SIG, 0, EXT1_ECX, EXT1_EDX | LEAF1_EDX },
+	{ 0x80000008u, 0, false, 0x00003028u, 0, 0, 0 },
+};
+
+#define NLEAVES(a) (sizeof(a) / sizeof((a)[0]))
+
+/* has_vmx / has_svm: false until the VT-x (vmx/) and AMD-V (svm/) models
+ * exist; they switch them on together with the CPUID bits. */
+static const struct cpu_model models[] = {
+	{ "novt", "x86-64 without VMX or SVM (GenuineIntel)", false, false,
+	  intel_leaves, NLEAVES(intel_leaves) },
+	{ "vmx", "GenuineIntel with VT-x (VT-x not yet implemented)", false, false,
+	  intel_leaves, NLEAVES(intel_leaves) },
+	{ "svm", "AuthenticAMD with AMD-V (AMD-V not yet implemented)", false, false,
+	  amd_leaves, NLEAVES(amd_leaves) },
+};
+
+const struct cpu_model *cpu_model_find(const char *name)
+{
+	if (!name)
+		return NULL;
+	for (size_t k = 0; k < NLEAVES(models); k++)
+		if (strcmp(models[k].name, name) == 0)
+			return &models[k];
+	return NULL;
+}
+
+const struct cpu_model *cpu_model_default(void)
+{
+	return &models[0];
+}
+
+/* Leaves 80000002h-80000004h: "Nestlab virtual CPU (<name>)", NUL-padded
+ * to 48 bytes, 16 bytes per leaf in EAX EBX ECX EDX order. */
+static void brand_leaf(const struct cpu_model *m, uint32_t leaf, uint32_t out[4])
+{
+	char brand[48];
+	memset(brand, 0, sizeof brand);
+	size_t n = strlen("Nestlab virtual CPU (");
+	memcpy(brand, "Nestlab virtual CPU (", n);
+	size_t len = strlen(m->name);
+	if (len > 47 - n - 1)
+		len = 47 - n - 1;
+	memcpy(brand + n, m->name, len);
+	brand[n + len] = ')';
+	memcpy(out, brand + 16 * (leaf - 0x80000002u), 16);
+}
+
+static const struct cpuid_leaf *find_leaf(const struct cpu_model *m, uint32_t leaf,
+					  uint32_t subleaf)
+{
+	for (size_t k = 0; k < m->nleaves; k++) {
+		const struct cpuid_leaf *l = &m->leaves[k];
+		if (l->leaf == leaf && (!l->indexed || l->subleaf == subleaf))
+			return l;
+	}
+	return NULL;
+}
+
+static uint32_t max_leaf(const struct cpu_model *m, uint32_t base)
+{
+	const struct cpuid_leaf *l = find_leaf(m, base, 0);
+	return l ? l->eax : 0;
+}
+
+void cpu_model_cpuid(const struct cpu_model *m, uint32_t leaf, uint32_t subleaf,
+		     uint32_t out[4])
+{
+	if (!m)
+		m = cpu_model_default();
+	uint32_t max_basic = max_leaf(m, 0), max_ext = max_leaf(m, 0x80000000u);
+	bool ext = leaf >= 0x80000000u;
+	if ((!ext && leaf > max_basic) || (ext && leaf > max_ext))
+		leaf = max_basic;
+	memset(out, 0, 4 * sizeof out[0]);
+	if (leaf >= 0x80000002u && leaf <= 0x80000004u) {
+		brand_leaf(m, leaf, out);
+		return;
+	}
+	const struct cpuid_leaf *l = find_leaf(m, leaf, subleaf);
+	if (l) {
+		out[0] = l->eax;
+		out[1] = l->ebx;
+		out[2] = l->ecx;
+		out[3] = l->edx;
+	}
+}
