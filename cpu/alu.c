@@ -29,7 +29,7 @@
 enum alu_kind { K_ADD, K_OR, K_ADC, K_SBB, K_AND, K_SUB, K_XOR, K_CMP, K_TEST };
 
 /* The result (unmasked: callers truncate when they store). */
-static inline uint64_t alu_calc(const struct cpu *c, int k, uint64_t a, uint64_t b)
+OP_INLINE uint64_t alu_calc(const struct cpu *c, int k, uint64_t a, uint64_t b)
 {
 	switch (k) {
 	case K_ADD: return a + b;
@@ -45,7 +45,7 @@ static inline uint64_t alu_calc(const struct cpu *c, int k, uint64_t a, uint64_t
 
 /* Flags of the operation.  The carry-out-vector formulas of lf_add/lf_sub
  * hold with a carry (borrow) in as well, because r already contains it. */
-static inline void alu_flags(struct cpu *c, int k, uint64_t a, uint64_t b, uint64_t r, int size)
+OP_INLINE void alu_flags(struct cpu *c, int k, uint64_t a, uint64_t b, uint64_t r, int size)
 {
 	switch (k) {
 	case K_ADD:
@@ -58,32 +58,25 @@ static inline void alu_flags(struct cpu *c, int k, uint64_t a, uint64_t b, uint6
 }
 
 /* CMP and TEST only set flags: no write, so no zero-extension either. */
-static inline bool alu_writes(int k)
+OP_INLINE bool alu_writes(int k)
 {
 	return k != K_CMP && k != K_TEST;
 }
 
-/* r/m = r/m op b.  One linear address computation for the read and the write. */
-static inline void alu_rm(struct cpu *c, const struct insn *i, int k, int size, uint64_t b)
+/* r/m = r/m op b, memory operand: one linear address for the read and the
+ * write; flags only after the write, which may fault. */
+OP_OUTLINE void alu_mem(struct cpu *c, const struct insn *i, int k, int size, uint64_t b)
 {
-	uint64_t a, r;
-	if (likely(!(i->flags & I_MEM))) {
-		a = reg_read(c, i->rm, size);
-		r = alu_calc(c, k, a, b);
-		if (alu_writes(k))
-			reg_write(c, i->rm, size, r);
-	} else {
-		uint64_t lin = insn_lin(c, i);
-		a = mem_read(c, lin, size);
-		r = alu_calc(c, k, a, b);
-		if (alu_writes(k))
-			mem_write(c, lin, size, r);
-	}
+	uint64_t lin = insn_lin(c, i);
+	uint64_t a = mem_read(c, lin, size);
+	uint64_t r = alu_calc(c, k, a, b);
+	if (alu_writes(k))
+		mem_write(c, lin, size, r);
 	alu_flags(c, k, a, b, r, size);
 }
 
-/* reg = reg op b (G destination, and the AL/rAX accumulator forms). */
-static inline void alu_reg(struct cpu *c, int reg, int k, int size, uint64_t b)
+/* reg = reg op b: the G destination, the AL/rAX forms, and register r/m. */
+OP_INLINE void alu_reg(struct cpu *c, int reg, int k, int size, uint64_t b)
 {
 	uint64_t a = reg_read(c, reg, size);
 	uint64_t r = alu_calc(c, k, a, b);
@@ -92,6 +85,24 @@ static inline void alu_reg(struct cpu *c, int reg, int k, int size, uint64_t b)
 	alu_flags(c, k, a, b, r, size);
 }
 
+OP_INLINE void alu_rm(struct cpu *c, const struct insn *i, int k, int size, uint64_t b)
+{
+	if (likely(!(i->flags & I_MEM)))
+		alu_reg(c, i->rm, k, size, b);
+	else
+		alu_mem(c, i, k, size, b);
+}
+
+/* The E operand as a source, the memory read kept out of line. */
+OP_OUTLINE uint64_t src_mem(struct cpu *c, const struct insn *i, int size)
+{
+	return mem_read(c, insn_lin(c, i), size);
+}
+
+OP_INLINE uint64_t src_E(struct cpu *c, const struct insn *i, int size)
+{
+	return likely(!(i->flags & I_MEM)) ? reg_read(c, i->rm, size) : src_mem(c, i, size);
+}
 
 #define MASK(v, sz) ((v) & size_mask(sz))
 
@@ -101,9 +112,9 @@ void op_##name##_Eb_Gb(struct cpu *c, const struct insn *i) \
 void op_##name##_Ev_Gv(struct cpu *c, const struct insn *i) \
 { BY_OSIZE(i, alu_rm(c, i, k, SZ, reg_read(c, i->reg, SZ))); } \
 void op_##name##_Gb_Eb(struct cpu *c, const struct insn *i) \
-{ alu_reg(c, i->reg, k, 1, read_E(c, i, 1)); } \
+{ alu_reg(c, i->reg, k, 1, src_E(c, i, 1)); } \
 void op_##name##_Gv_Ev(struct cpu *c, const struct insn *i) \
-{ BY_OSIZE(i, alu_reg(c, i->reg, k, SZ, read_E(c, i, SZ))); } \
+{ BY_OSIZE(i, alu_reg(c, i->reg, k, SZ, src_E(c, i, SZ))); } \
 void op_##name##_AL_Ib(struct cpu *c, const struct insn *i) \
 { alu_reg(c, R_RAX, k, 1, MASK(i->imm, 1)); } \
 void op_##name##_rAX_Iz(struct cpu *c, const struct insn *i) \
@@ -148,7 +159,7 @@ void op_test_Ev_Iz_1(struct cpu *c, const struct insn *i)
 
 /* ---- INC, DEC: flags as ADD/SUB 1, but CF is preserved (SDM "INC") ------- */
 
-static inline void incdec_flags(struct cpu *c, uint64_t a, uint64_t r, int size, bool dec)
+OP_INLINE void incdec_flags(struct cpu *c, uint64_t a, uint64_t r, int size, bool dec)
 {
 	uint64_t cf = cpu_cf(c);
 	if (dec)
@@ -161,28 +172,29 @@ static inline void incdec_flags(struct cpu *c, uint64_t a, uint64_t r, int size,
 		c->lf.aux ^= 3ull << 62;
 }
 
-static inline void incdec_rm(struct cpu *c, const struct insn *i, int size, bool dec)
+OP_OUTLINE void incdec_mem(struct cpu *c, const struct insn *i, int size, bool dec)
 {
-	uint64_t a, r;
-	if (likely(!(i->flags & I_MEM))) {
-		a = reg_read(c, i->rm, size);
-		r = dec ? a - 1 : a + 1;
-		reg_write(c, i->rm, size, r);
-	} else {
-		uint64_t lin = insn_lin(c, i);
-		a = mem_read(c, lin, size);
-		r = dec ? a - 1 : a + 1;
-		mem_write(c, lin, size, r);
-	}
+	uint64_t lin = insn_lin(c, i);
+	uint64_t a = mem_read(c, lin, size);
+	uint64_t r = dec ? a - 1 : a + 1;
+	mem_write(c, lin, size, r);
 	incdec_flags(c, a, r, size, dec);
 }
 
-static inline void incdec_reg(struct cpu *c, int reg, int size, bool dec)
+OP_INLINE void incdec_reg(struct cpu *c, int reg, int size, bool dec)
 {
 	uint64_t a = reg_read(c, reg, size);
 	uint64_t r = dec ? a - 1 : a + 1;
 	reg_write(c, reg, size, r);
 	incdec_flags(c, a, r, size, dec);
+}
+
+OP_INLINE void incdec_rm(struct cpu *c, const struct insn *i, int size, bool dec)
+{
+	if (likely(!(i->flags & I_MEM)))
+		incdec_reg(c, i->rm, size, dec);
+	else
+		incdec_mem(c, i, size, dec);
 }
 
 void op_inc_Eb(struct cpu *c, const struct insn *i) { incdec_rm(c, i, 1, false); }

@@ -14,6 +14,12 @@
 
 #include "insn.h"
 
+/* A worker that must be folded into each handler (its operation and size
+ * are constants there); and one kept out of line, for the memory paths, so
+ * that the register path of a handler needs no stack frame. */
+#define OP_INLINE  static inline __attribute__((always_inline))
+#define OP_OUTLINE static __attribute__((noinline))
+
 #define BY_OSIZE(i, body) do { \
 	switch ((i)->osize) { \
 	case 8: { enum { SZ = 8 }; body; break; } \

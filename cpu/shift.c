@@ -52,7 +52,7 @@ static struct shift_out rotate_through_carry(uint64_t a, int bits, unsigned n, b
 
 /* Result and flags of kind k on a (already masked to size) by a non-zero
  * masked count n. */
-static inline struct shift_out shift_calc(int k, uint64_t a, int size, unsigned n, bool cf_in)
+OP_INLINE struct shift_out shift_calc(int k, uint64_t a, int size, unsigned n, bool cf_in)
 {
 	int bits = size * 8;
 	uint64_t t;
@@ -99,28 +99,46 @@ static inline struct shift_out shift_calc(int k, uint64_t a, int size, unsigned 
 	return o;
 }
 
-static inline void shift_rm(struct cpu *c, const struct insn *i, int k, int size, unsigned count)
+/* Commit the flags of a shift by a non-zero count: rotates change CF and OF
+ * only, shifts all six (SF ZF PF from the result, AF cleared). */
+OP_INLINE void shift_flags(struct cpu *c, int k, int size, const struct shift_out *o)
 {
-	unsigned n = count & (size == 8 ? 63 : 31);
-	bool mem = i->flags & I_MEM;
-	uint64_t lin = mem ? insn_lin(c, i) : 0;
-	uint64_t a = mem ? mem_read(c, lin, size) : reg_read(c, i->rm, size);
+	if (k <= S_RCR)
+		cpu_flags_update(c, FLAG_CF | FLAG_OF,
+				 (o->cf ? FLAG_CF : 0) | (o->of ? FLAG_OF : 0));
+	else
+		lf_explicit(c, o->r, size, o->cf, o->of, false);
+}
+
+/* Memory operand: read, compute, write (also for count 0), then flags. */
+OP_OUTLINE void shift_mem(struct cpu *c, const struct insn *i, int k, int size, unsigned n)
+{
+	uint64_t lin = insn_lin(c, i);
+	uint64_t a = mem_read(c, lin, size);
 	struct shift_out o = { a, false, false };
 	if (n)
 		o = shift_calc(k, a, size, n, cpu_cf(c));
-	if (mem)
-		mem_write(c, lin, size, o.r);
-	else
-		reg_write(c, i->rm, size, o.r);
-	if (!n)
-		return;
-	if (k <= S_RCR)
-		cpu_flags_update(c, FLAG_CF | FLAG_OF,
-				 (o.cf ? FLAG_CF : 0) | (o.of ? FLAG_OF : 0));
-	else
-		lf_explicit(c, o.r, size, o.cf, o.of, false);
+	mem_write(c, lin, size, o.r);
+	if (n)
+		shift_flags(c, k, size, &o);
 }
 
+OP_INLINE void shift_rm(struct cpu *c, const struct insn *i, int k, int size, unsigned count)
+{
+	unsigned n = count & (size == 8 ? 63 : 31);
+	if (unlikely(i->flags & I_MEM)) {
+		shift_mem(c, i, k, size, n);
+		return;
+	}
+	uint64_t a = reg_read(c, i->rm, size);
+	if (!n) {
+		reg_write(c, i->rm, size, a);     /* a 32-bit register is still zero-extended */
+		return;
+	}
+	struct shift_out o = shift_calc(k, a, size, n, cpu_cf(c));
+	reg_write(c, i->rm, size, o.r);
+	shift_flags(c, k, size, &o);
+}
 
 #define SHIFT_HANDLERS(name, k) \
 void op_##name##_Eb_Ib(struct cpu *c, const struct insn *i) \
