@@ -52,6 +52,25 @@ static inline enum cpu_stop sn_run(struct cpu *c, const uint8_t *code, size_t le
 }
 #define SN_RUN(c, code) sn_run((c), (code), sizeof(code))
 
+/* Real mode: code at UT_CODE = CS:0 with CS = UT_CODE >> 4, flags 0x2. */
+static inline enum cpu_stop sn_run_real(struct cpu *c, const uint8_t *code, size_t len)
+{
+	sn_mode(c, CPU_MODE16, false);
+	c->cr0 = 0;
+	c->seg[SEG_CS].sel = (uint16_t)(UT_CODE >> 4);
+	c->seg[SEG_CS].base = UT_CODE;
+	c->seg[SEG_CS].limit = 0xffff;
+	uint8_t buf[512];
+	if (len + 1 > sizeof buf)
+		return CPU_STOP_ERROR;
+	memcpy(buf, code, len);
+	buf[len] = 0xf4;
+	cpu_phys_write(c, UT_CODE, buf, len + 1);
+	c->rip = 0;
+	c->halted = false;
+	return cpu_run(c, 100000);
+}
+
 /* Guest memory, little-endian. */
 static inline uint64_t sn_peek(struct cpu *c, uint64_t pa, int size)
 {
