@@ -376,6 +376,74 @@ static void test_salc(void)
 	CU_ASSERT_EQUAL(cpu_get_rflags(c), HR_FLAGS_IN | FLAG_ZF);
 }
 
+/* Encodings through the decoder and the run loop: that each reaches its
+ * handler with the operands, sizes and immediates the SDM gives it. */
+static void test_decoded(void)
+{
+	static const struct {
+		uint8_t len, code[7];
+		uint64_t rax, rcx, want_rax, want_rcx, flags_set, flags_clear;
+		int vector;
+	} cases[] = {
+		/* add rax, -1 (83 /0 ib, sign-extended): 5 + FFFF..FF carries */
+		{ 4, { 0x48, 0x83, 0xc0, 0xff }, 5, 0, 4, 0, FLAG_CF, FLAG_ZF, -1 },
+		/* adc eax, 7FFFFFFFh (15 id) with CF=0 from the set-up: OF, upper cleared */
+		{ 5, { 0x15, 0xff, 0xff, 0xff, 0x7f }, 0xffffffff00000001ull, 0, 0x80000000u, 0,
+		  FLAG_OF | FLAG_SF, FLAG_CF, -1 },
+		/* sub cl, ch (28 e9) */
+		{ 2, { 0x28, 0xe9 }, 0, 0x0201, 0, 0x02ff, FLAG_CF | FLAG_SF, FLAG_ZF, -1 },
+		/* shl ax, 4 (66 c1 e0 04): CF = bit 12 of 1234h */
+		{ 4, { 0x66, 0xc1, 0xe0, 0x04 }, 0xffffffffffff1234ull, 0, 0xffffffffffff2340ull, 0,
+		  FLAG_CF, 0, -1 },
+		/* shl eax, cl with CL = 32 (d3 e0): count 0, upper half cleared */
+		{ 2, { 0xd3, 0xe0 }, ~0ull, 32, 0xffffffffu, 32, 0, 0, -1 },
+		/* rcr r8b... as rcr al, 1 (d0 d8) with CF = 0 */
+		{ 2, { 0xd0, 0xd8 }, 0x81, 0, 0x40, 0, FLAG_CF | FLAG_OF, 0, -1 },
+		/* test al, 1 through the F6 /1 alias (f6 c8 01) */
+		{ 3, { 0xf6, 0xc8, 0x01 }, 0x10, 0, 0x10, 0, FLAG_ZF, FLAG_CF, -1 },
+		/* neg rcx (48 f7 d9) */
+		{ 3, { 0x48, 0xf7, 0xd9 }, 0, 1, 0, ~0ull, FLAG_CF | FLAG_SF, 0, -1 },
+		/* imul eax, eax, -2 (6b c0 fe) */
+		{ 3, { 0x6b, 0xc0, 0xfe }, 0x40000001u, 0, 0x7ffffffeu, 0, FLAG_CF | FLAG_OF, 0, -1 },
+		/* mul cl (f6 e1): AX = AL * CL */
+		{ 2, { 0xf6, 0xe1 }, 0xff, 0xff, 0xfe01, 0xff, FLAG_CF | FLAG_OF, 0, -1 },
+		/* div rcx (48 f7 f1) with RCX = 0: #DE, nothing changes */
+		{ 3, { 0x48, 0xf7, 0xf1 }, 7, 0, 7, 0, 0, 0, VEC_DE },
+		/* idiv cl (f6 f9): AX = -32768 by -1, the quotient fits no int8: #DE */
+		{ 2, { 0xf6, 0xf9 }, 0x8000, 0xff, 0x8000, 0xff, 0, 0, VEC_DE },
+		/* tzcnt rax, rcx (f3 48 0f bc c1), RCX = 0: 64, CF */
+		{ 5, { 0xf3, 0x48, 0x0f, 0xbc, 0xc1 }, 3, 0, 64, 0, FLAG_CF, FLAG_ZF, -1 },
+		/* bsr eax, ecx (0f bd c1) */
+		{ 3, { 0x0f, 0xbd, 0xc1 }, 0, 0x00f00000, 23, 0x00f00000, 0, FLAG_ZF, -1 },
+		/* bts ecx, 33 (0f ba e9 21): 33 mod 32 = bit 1 */
+		{ 4, { 0x0f, 0xba, 0xe9, 0x21 }, 0, 0x10, 0, 0x12, 0, FLAG_CF, -1 },
+		/* shld ecx, eax, 8 (0f a4 c1 08) */
+		{ 4, { 0x0f, 0xa4, 0xc1, 0x08 }, 0xab000000u, 0x00123456u, 0xab000000u, 0x123456abu,
+		  0, FLAG_CF, -1 },
+		/* dec ecx (ff c9) keeps CF (set up as 1 below) */
+		{ 2, { 0xff, 0xc9 }, 0, 0, 0, 0xffffffffu, FLAG_CF | FLAG_SF | FLAG_AF, FLAG_ZF, -1 },
+	};
+	for (unsigned k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+		struct cpu *c = ut_cpu();
+		c->gpr[R_RAX] = cases[k].rax;
+		c->gpr[R_RCX] = cases[k].rcx;
+		cpu_set_rflags(c, HR_FLAGS_IN | (k == 16 ? FLAG_CF : 0));
+		enum cpu_stop st = ut_run(c, cases[k].code, cases[k].len, 1);
+		uint64_t f = cpu_get_rflags(c);
+		bool ok = cases[k].vector < 0 ? st == CPU_STOP_LIMIT && c->rip == UT_CODE + cases[k].len
+					      : st == CPU_STOP_EXCEPTION && c->exc_vector == cases[k].vector &&
+						c->rip == UT_CODE;
+		ok = ok && c->gpr[R_RAX] == cases[k].want_rax && c->gpr[R_RCX] == cases[k].want_rcx &&
+		     (f & cases[k].flags_set) == cases[k].flags_set && !(f & cases[k].flags_clear);
+		if (!ok)
+			printf("\n  decoded case %u (%02x %02x ...): stop %d vector %d rax %#llx rcx %#llx"
+			       " flags %#llx\n", k, cases[k].code[0], cases[k].code[1], st, c->exc_vector,
+			       (unsigned long long)c->gpr[R_RAX], (unsigned long long)c->gpr[R_RCX],
+			       (unsigned long long)f);
+		CU_ASSERT(ok);
+	}
+}
+
 int main(void)
 {
 	static const struct ut_case cases[] = {
@@ -388,6 +456,7 @@ int main(void)
 		{ "AAA AAS decimal tables", test_aaa_aas_decimal },
 		{ "AAM AAD, AAM 0 is #DE", test_aam_aad },
 		{ "SALC", test_salc },
+		{ "encodings through the decoder", test_decoded },
 		{ NULL, NULL },
 	};
 	return ut_main("alu", cases);
