@@ -32,3 +32,5 @@ mips_loop_start:
 	jnz	1b                      /* 20 loop */
 	hlt
 mips_loop_end:
+
+	.section .note.GNU-stack, "", @progbits

@@ -182,6 +182,11 @@ _Noreturn void cpu_soft_event(struct cpu *c, int vector, int type);
 uint64_t cpu_get_rflags(struct cpu *c);
 void cpu_set_rflags(struct cpu *c, uint64_t v);
 
+/* Port I/O with the protection check (io.c); used by IN/OUT and INS/OUTS. */
+void cpu_io_check(struct cpu *c, uint16_t port, int size);
+uint64_t cpu_io_in(struct cpu *c, uint16_t port, int size);
+void cpu_io_out(struct cpu *c, uint16_t port, int size, uint64_t v);
+
 /* Physical memory access for loaders and tests (bounds-checked). */
 int cpu_phys_write(struct cpu *c, uint64_t pa, const void *src, size_t n);
 int cpu_phys_read(struct cpu *c, uint64_t pa, void *dst, size_t n);

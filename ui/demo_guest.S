@@ -106,3 +106,5 @@ bye:
 copied:
 	.fill	64, 1, 0
 demo_guest_end:
+
+	.section .note.GNU-stack, "", @progbits

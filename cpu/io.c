@@ -1,0 +1,99 @@
+/*
+ * io.c - IN and OUT: the processor's side of the I/O port space.
+ *
+ * Ports are a separate 64 KiB address space reached only by IN/OUT and
+ * INS/OUTS.  The machine (devices, or for now the `nestlab` command's debug
+ * ports 0xE9 and 0xF4) plugs handlers into c->io_read / c->io_write; with
+ * none, reads give all ones and writes are dropped, as an empty ISA bus does.
+ *
+ * Protection (SDM Vol. 1 19.5): in protected mode, with CPL > IOPL, an access
+ * is allowed only if the TSS I/O permission bitmap clears every bit of the
+ * ports it touches.  Task state arrives with the system-mode work; until
+ * then there is no bitmap, and such an access raises #GP(0), which is what a
+ * CPU does when the bitmap lies beyond the TSS limit.
+ *
+ *   E4 ib  IN AL, imm8      EC  IN AL, DX       (E5/ED: AX or EAX by 66)
+ *   E6 ib  OUT imm8, AL     EE  OUT DX, AL      (E7/EF: AX or EAX by 66)
+ */
+#include "flags.h"
+#include "mem.h"
+
+/* #GP(0) unless this CPL may touch ports port..port+size-1. */
+void cpu_io_check(struct cpu *c, uint16_t port, int size)
+{
+	(void)port;
+	(void)size;
+	bool protected_mode = (c->cr0 & 1) != 0;
+	int iopl = (int)((cpu_get_rflags(c) & FLAG_IOPL) >> 12);
+	if (protected_mode && (c->cpl > iopl || (c->rflags & FLAG_VM)))
+		cpu_gp0(c);
+}
+
+uint64_t cpu_io_in(struct cpu *c, uint16_t port, int size)
+{
+	cpu_io_check(c, port, size);
+	if (!c->io_read)
+		return size_mask(size);
+	return c->io_read(c->io_opaque, port, size) & size_mask(size);
+}
+
+void cpu_io_out(struct cpu *c, uint16_t port, int size, uint64_t v)
+{
+	cpu_io_check(c, port, size);
+	if (c->io_write)
+		c->io_write(c->io_opaque, port, size, (uint32_t)(v & size_mask(size)));
+}
+
+/* IN/OUT move 1, 2 or 4 bytes: 64-bit operand size does not exist for them. */
+static int io_size(const struct insn *i)
+{
+	return i->osize == 8 ? 4 : i->osize;
+}
+
+/* A 32-bit IN zero-extends into RAX like any 32-bit register write. */
+static void in_to_rax(struct cpu *c, uint16_t port, int size)
+{
+	reg_write(c, R_RAX, size, cpu_io_in(c, port, size));
+}
+
+void op_in_AL_Ib(struct cpu *c, const struct insn *i)
+{
+	in_to_rax(c, (uint16_t)(i->imm & 0xff), 1);
+}
+
+void op_in_eAX_Ib(struct cpu *c, const struct insn *i)
+{
+	in_to_rax(c, (uint16_t)(i->imm & 0xff), io_size(i));
+}
+
+void op_in_AL_DX(struct cpu *c, const struct insn *i)
+{
+	(void)i;
+	in_to_rax(c, (uint16_t)c->gpr[R_RDX], 1);
+}
+
+void op_in_eAX_DX(struct cpu *c, const struct insn *i)
+{
+	in_to_rax(c, (uint16_t)c->gpr[R_RDX], io_size(i));
+}
+
+void op_out_Ib_AL(struct cpu *c, const struct insn *i)
+{
+	cpu_io_out(c, (uint16_t)(i->imm & 0xff), 1, c->gpr[R_RAX]);
+}
+
+void op_out_Ib_eAX(struct cpu *c, const struct insn *i)
+{
+	cpu_io_out(c, (uint16_t)(i->imm & 0xff), io_size(i), c->gpr[R_RAX]);
+}
+
+void op_out_DX_AL(struct cpu *c, const struct insn *i)
+{
+	(void)i;
+	cpu_io_out(c, (uint16_t)c->gpr[R_RDX], 1, c->gpr[R_RAX]);
+}
+
+void op_out_DX_eAX(struct cpu *c, const struct insn *i)
+{
+	cpu_io_out(c, (uint16_t)c->gpr[R_RDX], io_size(i), c->gpr[R_RAX]);
+}
