@@ -112,6 +112,7 @@ struct cpu_tlb_entry {
 	uint64_t paddr;     /* physical page address */
 };
 #define CPU_TLB_SIZE 256
+#define CPU_ITLB_SIZE 64
 
 /* An I/O port handler bus; devices arrive with the small-PC work. */
 typedef uint32_t (*cpu_io_read_fn)(void *opaque, uint16_t port, int size);
@@ -136,7 +137,8 @@ struct cpu {
 	uint8_t *ram;
 	uint64_t ram_size;            /* bytes, multiple of 4096 */
 	uint8_t *page_code;           /* per physical page: decoded code lives here */
-	struct cpu_tlb_entry tlb[CPU_TLB_SIZE];
+	struct cpu_tlb_entry tlb[CPU_TLB_SIZE];    /* data accesses */
+	struct cpu_tlb_entry itlb[CPU_ITLB_SIZE];  /* instruction fetch (tag_x only) */
 	struct dcache *dcache;        /* decoded-instruction cache (exec.c) */
 
 	/* --- the instruction now executing ---------------------------------- */

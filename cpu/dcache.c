@@ -203,7 +203,7 @@ struct dblock *dcache_lookup(struct cpu *c)
 {
 	struct dcache *dc = c->dcache;
 	uint64_t lin = cpu_linear(c, SEG_CS, c->rip);
-	const struct cpu_tlb_entry *e = &c->tlb[(lin >> 12) & (CPU_TLB_SIZE - 1)];
+	const struct cpu_tlb_entry *e = &c->itlb[(lin >> 12) & (CPU_ITLB_SIZE - 1)];
 	uint64_t pa;
 	if (likely(e->tag_x == (lin & ~0xfffull))) {
 		pa = e->paddr | (lin & 0xfff);

@@ -34,6 +34,11 @@ void cpu_tlb_flush(struct cpu *c)
 		c->tlb[k].addend = 0;
 		c->tlb[k].paddr = ~0ull;
 	}
+	for (int k = 0; k < CPU_ITLB_SIZE; k++) {
+		c->itlb[k].tag_r = c->itlb[k].tag_w = c->itlb[k].tag_x = ~0ull;
+		c->itlb[k].addend = 0;
+		c->itlb[k].paddr = ~0ull;
+	}
 }
 
 /* Drop the writable bit of every TLB entry that maps physical page pa. */
@@ -70,10 +75,19 @@ uint8_t *mem_translate(struct cpu *c, uint64_t lin, enum mem_access acc, uint64_
 	if (pa >= c->ram_size)
 		return NULL;
 	uint64_t page = lin & ~0xfffull, ppage = pa & ~0xfffull;
-	struct cpu_tlb_entry *e = &c->tlb[(lin >> 12) & (CPU_TLB_SIZE - 1)];
-	e->tag_r = page;
-	e->tag_x = page;
-	e->tag_w = c->page_code[ppage >> 12] ? ~0ull : page;
+	struct cpu_tlb_entry *e;
+	if (acc == ACC_EXEC) {
+		/* Instruction fetches have their own TLB, as on real CPUs, so code
+		 * and data pages never evict each other. */
+		e = &c->itlb[(lin >> 12) & (CPU_ITLB_SIZE - 1)];
+		e->tag_r = e->tag_w = ~0ull;
+		e->tag_x = page;
+	} else {
+		e = &c->tlb[(lin >> 12) & (CPU_TLB_SIZE - 1)];
+		e->tag_r = page;
+		e->tag_x = ~0ull;
+		e->tag_w = c->page_code[ppage >> 12] ? ~0ull : page;
+	}
 	e->addend = (uintptr_t)(c->ram + ppage) - page;
 	e->paddr = ppage;
 	return c->ram + pa;
