@@ -172,6 +172,21 @@ static void test_bt_memory_examples(void)
 	uint8_t b7;
 	cpu_phys_read(c, HR_DATA + 7, &b7, 1);
 	CU_ASSERT_EQUAL(b7, 0x00);
+	/* The bit-string address wraps at the address size: with 16-bit
+	 * addressing [bx] = 4 and offset -64 bits reach FFFCh, not 4 - 8
+	 * (which would be outside RAM and read as all ones). */
+	static const uint8_t zero2[2] = { 0, 0 };
+	cpu_phys_write(c, 0xfffc, zero2, 2);
+	i = hr_mem(2, R_RAX, R_RBX, 0, 0);
+	i.asize = 2;
+	c->gpr[R_RBX] = 0x10004;
+	c->gpr[R_RAX] = (uint16_t)-64;
+	cpu_set_rflags(c, HR_FLAGS_IN | FLAG_CF);
+	hr_exec(c, op_btc_Ev_Gv, &i);
+	CU_ASSERT(!cpu_cf(c));
+	uint8_t w[2];
+	cpu_phys_read(c, 0xfffc, w, 2);
+	CU_ASSERT(w[0] == 1 && w[1] == 0);
 }
 
 /* ---- scans and counts --------------------------------------------------------- */
