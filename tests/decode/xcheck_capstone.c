@@ -8,10 +8,11 @@
  * the interesting parts of the encoding space are well covered:
  *
  *   1/4  purely random bytes
- *   1/2  random legacy prefixes (+ REX in 64-bit mode), then an escape
+ *   3/8  random legacy prefixes (+ REX in 64-bit mode), then an escape
  *        (none, 0F, 0F 38, 0F 3A) chosen at random, then random bytes
  *   1/4  an opcode taken from opcodes.def (its escape, its byte, a ModRM
  *        that selects its group, its mandatory prefix), then random bytes
+ *   1/8  a VEX, EVEX or XOP escape with a valid map field, then random bytes
  *
  * Capstone 4.0.2 has a few known length bugs.  They are NOT papered over by
  * loosening the comparison: known_bug() names each exact encoding pattern,
@@ -72,16 +73,40 @@ static void gen_escape(uint8_t *b, int *n, int map)
 		b[(*n)++] = 0x3a;
 }
 
+/* C5/C4 VEX, 62 EVEX, 8F XOP with a map field that exists (SDM Vol. 2 2.3,
+ * 2.7; APM Vol. 3 1.8); outside 64-bit mode with the mod=11 bits set. */
+static void gen_vex(uint8_t *b, int n, int mode)
+{
+	static const uint8_t esc[] = { 0xc5, 0xc4, 0x62, 0x8f };
+	uint8_t e = esc[rn(4)];
+	b[n] = e;
+	uint8_t *p = b + n + 1;
+	if (e == 0xc4)
+		p[0] = (uint8_t)((p[0] & 0xe0) | (1 + rn(3)));
+	else if (e == 0x8f)
+		p[0] = (uint8_t)((p[0] & 0xe0) | (8 + rn(3)));
+	else if (e == 0x62) {
+		p[0] = (uint8_t)((p[0] & 0xf0) | (1 + rn(3)));
+		p[1] |= 0x04;
+	}
+	if (mode != CPU_MODE64 && e != 0x8f)
+		p[0] |= 0xc0;
+}
+
 static void gen(uint8_t *b, int mode)
 {
 	for (int j = 0; j < 15; j++)
 		b[j] = (uint8_t)rnd();
-	unsigned kind = rn(4);
-	if (kind == 0)
+	unsigned kind = rn(8);
+	if (kind < 2)
 		return;
-	int n = gen_prefixes(b, mode);
-	if (kind <= 2) {
+	int n = kind == 7 && rn(2) ? 0 : gen_prefixes(b, mode);
+	if (kind < 5) {
 		gen_escape(b, &n, (int)rn(4));
+		return;
+	}
+	if (kind == 7) {
+		gen_vex(b, n, mode);
 		return;
 	}
 	const struct form *f = &forms[2 + rn(NFORMS - 2)];   /* skip ud, toolong */
@@ -109,7 +134,8 @@ static void gen(uint8_t *b, int mode)
  * and why (what the SDM says).  A mismatch counts as known only if it is
  * that pattern AND the lengths differ by exactly what the bug explains. */
 enum {
-	BUG_BRANCH66, BUG_66_THEN_REP, BUG_RET_REXW, BUG_UD1, BUG_UD0, BUG_SSE4A_PFX, NBUGS
+	BUG_BRANCH66, BUG_66_THEN_REP, BUG_RET_REXW, BUG_UD1, BUG_UD0, BUG_SSE4A_PFX,
+	BUG_EVEX_RC, BUG_EVEX67_DISP, BUG_XOP_IMM16, NBUGS
 };
 static const char *const bug_names[NBUGS] = {
 	[BUG_BRANCH66] = "64-bit E8/E9/0F 8x with 66: Capstone takes rel16 (AMD's reading); "
@@ -128,6 +154,16 @@ static const char *const bug_names[NBUGS] = {
 	[BUG_SSE4A_PFX] = "0F 78 register form: Capstone picks EXTRQ/INSERTQ (ib, ib) vs VMREAD "
 		"by the prefix byte right before 0F; SDM Vol. 2 2.1.1 / APM: 66 or F2 anywhere "
 		"in the prefixes selects, F2/F3 over 66",
+	[BUG_EVEX_RC] = "EVEX register form that Capstone prints with a rounding operand "
+		"({rn,rd,ru,rz}-sae): Capstone reads one byte too many; SDM Vol. 2 2.7.5: "
+		"embedded rounding reuses EVEX.L'L, no byte is added",
+	[BUG_EVEX67_DISP] = "64-bit EVEX with 67 and EVEX.X=0, r/m=100 (with EVEX.B=0) or "
+		"mod=00 r/m=101: Capstone drops the SIB byte or the disp32 ([r12], [rbp]); "
+		"SDM Vol. 2 Table 2-2, 2.2.1.2: r/m 100 always means a SIB, mod 00 r/m 101 "
+		"disp32, whatever the extension bits",
+	[BUG_XOP_IMM16] = "XOP map 0Ah (TBM BEXTR, LWPINS, LWPVAL) at operand size 16 (16-bit "
+		"mode, or 66 in 32/64-bit): Capstone reads an imm16; APM Vol. 3: the "
+		"immediate is always imm32 (id)",
 };
 static uint64_t bug_counts[NBUGS];
 
@@ -159,7 +195,7 @@ static struct pfx_scan scan_prefixes(const uint8_t *b, int mode)
 }
 
 /* Returns the known Capstone bug this mismatch is, or -1. */
-static int known_bug(const uint8_t *b, int mode, int ours, int theirs)
+static int known_bug(const uint8_t *b, int mode, int ours, int theirs, const char *cs_ops)
 {
 	struct pfx_scan s = scan_prefixes(b, mode);
 	if (s.op > 12)
@@ -181,6 +217,18 @@ static int known_bug(const uint8_t *b, int mode, int ours, int theirs)
 		return BUG_UD0;
 	if (o0 == 0x0f && o1 == 0x78 && (o2 >> 6) == 3 && (theirs == ours + 2 || theirs == ours - 2))
 		return BUG_SSE4A_PFX;
+	/* 62 P0 P1 P2 opcode ModRM: P2 bit 4 is EVEX.b */
+	int evex = o0 == 0x62 && (mode == CPU_MODE64 || (o1 >> 6) == 3) && s.op + 5 < 15;
+	uint8_t em = evex ? b[s.op + 5] : 0;          /* EVEX ModRM */
+	if (evex && (em >> 6) == 3 && strstr(cs_ops, "-sae}") && theirs == ours + 1)
+		return BUG_EVEX_RC;
+	if (evex && mode == CPU_MODE64 && s.has67 && !(o1 & 0x40) && (em >> 6) != 3 &&
+	    (((em & 7) == 4 && !(o1 & 0x20)) || (em & 0xc7) == 0x05) && theirs < ours)
+		return BUG_EVEX67_DISP;
+	/* 8F [RXB mmmmm]: map 0Ah */
+	if (o0 == 0x8f && (o1 & 0x1f) == 0x0a && ((mode == CPU_MODE16) != s.has66) &&
+	    theirs == ours - 2)
+		return BUG_XOP_IMM16;
 	return -1;
 }
 
@@ -244,7 +292,7 @@ int main(int argc, char **argv)
 			ud_agree += in.op == OP_ud;
 			continue;
 		}
-		int k = known_bug(b, mode, ours, theirs);
+		int k = known_bug(b, mode, ours, theirs, ci->op_str);
 		if (k >= 0) {
 			known++;
 			bug_counts[k]++;
