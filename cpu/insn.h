@@ -106,11 +106,13 @@ struct insn {
 	uint8_t base;              /* memory: base register or REG_NONE */
 	uint8_t index;             /* memory: index register or REG_NONE */
 	uint8_t scale;             /* memory: log2 of the scale */
-	uint8_t imm2;              /* second immediate (ENTER's level) */
+	uint8_t imm2;              /* second immediate (ENTER's level); F_CC: the cc */
 	uint8_t modrm;             /* the raw ModRM byte, for the UI and groups */
 	uint8_t rsvd;
-	int32_t disp;              /* memory displacement, or branch displacement */
-	uint64_t imm;              /* immediate (sign-extended where the SDM says) */
+	int32_t disp;              /* memory displacement, or branch displacement;
+	                              F_FAR: the selector */
+	uint64_t imm;              /* immediate (sign-extended where the SDM says);
+	                              F_REL: the displacement; F_MOFFS: the offset */
 };
 _Static_assert(sizeof(struct insn) == 40, "struct insn is 40 bytes");
 
