@@ -126,6 +126,25 @@ static inline uint64_t hr_value(unsigned n)
 			 "\n\tpushfq\n\tpop %[fl]\n\tadd $128, %%rsp" \
 			 : [fl] "+&r"(fl), HR_UNPAREN outs : HR_UNPAREN ins : "cc", "memory")
 
+/* fn(size, a, b, &fl): run `mn b, a` (AT&T order: a is the destination) on
+ * the host at operand size 2, 4 or 8, plus 1 when HR_BYTE(mn) is passed as
+ * `byte` (leave it empty for instructions without a byte form). */
+#define HR_BYTE(mn) \
+	case 1: HR_ASM(mn "b %b[b], %b[a]", fl, ([a] "+q"(a)), ([b] "q"(b))); break;
+#define HR_HOST2(fn, mn, byte) \
+static uint64_t fn(int size, uint64_t a, uint64_t b, uint64_t *flp) \
+{ \
+	uint64_t fl = *flp; \
+	switch (size) { \
+	byte \
+	case 2: HR_ASM(mn "w %w[b], %w[a]", fl, ([a] "+r"(a)), ([b] "r"(b))); break; \
+	case 4: HR_ASM(mn "l %k[b], %k[a]", fl, ([a] "+r"(a)), ([b] "r"(b))); break; \
+	default: HR_ASM(mn "q %q[b], %q[a]", fl, ([a] "+r"(a)), ([b] "r"(b))); break; \
+	} \
+	*flp = fl; \
+	return a; \
+}
+
 /* The arithmetic flags a test compares. */
 #define HR_ALL6  (FLAG_CF | FLAG_PF | FLAG_AF | FLAG_ZF | FLAG_SF | FLAG_OF)
 #define HR_NOAF  (HR_ALL6 & ~FLAG_AF)

@@ -17,28 +17,15 @@
 enum { HK_ADD, HK_OR, HK_ADC, HK_SBB, HK_AND, HK_SUB, HK_XOR, HK_CMP, HK_TEST, HK_N };
 
 /* dst = dst op src on the host, at `size`, RFLAGS in and out through *fl. */
-#define HOST_BIN(fn, mn) \
-static uint64_t fn(int size, uint64_t a, uint64_t b, uint64_t *flp) \
-{ \
-	uint64_t fl = *flp; \
-	switch (size) { \
-	case 1: HR_ASM(mn "b %b[b], %b[a]", fl, ([a] "+q"(a)), ([b] "q"(b))); break; \
-	case 2: HR_ASM(mn "w %w[b], %w[a]", fl, ([a] "+r"(a)), ([b] "r"(b))); break; \
-	case 4: HR_ASM(mn "l %k[b], %k[a]", fl, ([a] "+r"(a)), ([b] "r"(b))); break; \
-	default: HR_ASM(mn "q %q[b], %q[a]", fl, ([a] "+r"(a)), ([b] "r"(b))); break; \
-	} \
-	*flp = fl; \
-	return a; \
-}
-HOST_BIN(host_add, "add")
-HOST_BIN(host_or, "or")
-HOST_BIN(host_adc, "adc")
-HOST_BIN(host_sbb, "sbb")
-HOST_BIN(host_and, "and")
-HOST_BIN(host_sub, "sub")
-HOST_BIN(host_xor, "xor")
-HOST_BIN(host_cmp, "cmp")
-HOST_BIN(host_test, "test")
+HR_HOST2(host_add, "add", HR_BYTE("add"))
+HR_HOST2(host_or, "or", HR_BYTE("or"))
+HR_HOST2(host_adc, "adc", HR_BYTE("adc"))
+HR_HOST2(host_sbb, "sbb", HR_BYTE("sbb"))
+HR_HOST2(host_and, "and", HR_BYTE("and"))
+HR_HOST2(host_sub, "sub", HR_BYTE("sub"))
+HR_HOST2(host_xor, "xor", HR_BYTE("xor"))
+HR_HOST2(host_cmp, "cmp", HR_BYTE("cmp"))
+HR_HOST2(host_test, "test", HR_BYTE("test"))
 
 static uint64_t (*const host_bin[HK_N])(int, uint64_t, uint64_t, uint64_t *) = {
 	host_add, host_or, host_adc, host_sbb, host_and, host_sub, host_xor, host_cmp, host_test,

@@ -18,17 +18,7 @@ static const insn_handler_fn bk_gv[BK_N] = { op_bt_Ev_Gv, op_bts_Ev_Gv, op_btr_E
 static const insn_handler_fn bk_ib[BK_N] = { op_bt_Ev_Ib, op_bts_Ev_Ib, op_btr_Ev_Ib, op_btc_Ev_Ib };
 
 #define HOST_BT(fn, mn) \
-static uint64_t fn(int size, uint64_t a, uint64_t b, uint64_t *flp) \
-{ \
-	uint64_t fl = *flp; \
-	switch (size) { \
-	case 2: HR_ASM(mn "w %w[b], %w[a]", fl, ([a] "+r"(a)), ([b] "r"(b))); break; \
-	case 4: HR_ASM(mn "l %k[b], %k[a]", fl, ([a] "+r"(a)), ([b] "r"(b))); break; \
-	default: HR_ASM(mn "q %q[b], %q[a]", fl, ([a] "+r"(a)), ([b] "r"(b))); break; \
-	} \
-	*flp = fl; \
-	return a; \
-} \
+HR_HOST2(fn, mn, ) \
 static void fn##_mem(int size, uint8_t *p, uint64_t b, uint64_t *flp) \
 { \
 	uint64_t fl = *flp; \
@@ -191,23 +181,11 @@ static void test_bt_memory_examples(void)
 
 /* ---- scans and counts --------------------------------------------------------- */
 
-#define HOST_SCAN(fn, mn) \
-static uint64_t fn(int size, uint64_t d, uint64_t s, uint64_t *flp) \
-{ \
-	uint64_t fl = *flp; \
-	switch (size) { \
-	case 2: HR_ASM(mn "w %w[s], %w[d]", fl, ([d] "+r"(d)), ([s] "r"(s))); break; \
-	case 4: HR_ASM(mn "l %k[s], %k[d]", fl, ([d] "+r"(d)), ([s] "r"(s))); break; \
-	default: HR_ASM(mn "q %q[s], %q[d]", fl, ([d] "+r"(d)), ([s] "r"(s))); break; \
-	} \
-	*flp = fl; \
-	return d; \
-}
-HOST_SCAN(host_bsf, "bsf")
-HOST_SCAN(host_bsr, "bsr")
-HOST_SCAN(host_tzcnt, "tzcnt")
-HOST_SCAN(host_lzcnt, "lzcnt")
-HOST_SCAN(host_popcnt, "popcnt")
+HR_HOST2(host_bsf, "bsf", )
+HR_HOST2(host_bsr, "bsr", )
+HR_HOST2(host_tzcnt, "tzcnt", )
+HR_HOST2(host_lzcnt, "lzcnt", )
+HR_HOST2(host_popcnt, "popcnt", )
 
 static void test_scans_vs_host(void)
 {

@@ -34,17 +34,7 @@ HOST_ACC(host_imul1, "imul")
 HOST_ACC(host_div, "div")
 HOST_ACC(host_idiv, "idiv")
 
-static uint64_t host_imul2(int size, uint64_t a, uint64_t b, uint64_t *flp)
-{
-	uint64_t fl = *flp;
-	switch (size) {
-	case 2: HR_ASM("imulw %w[b], %w[a]", fl, ([a] "+r"(a)), ([b] "r"(b))); break;
-	case 4: HR_ASM("imull %k[b], %k[a]", fl, ([a] "+r"(a)), ([b] "r"(b))); break;
-	default: HR_ASM("imulq %q[b], %q[a]", fl, ([a] "+r"(a)), ([b] "r"(b))); break;
-	}
-	*flp = fl;
-	return a;
-}
+HR_HOST2(host_imul2, "imul", )
 
 /* Run a one-operand handler with the source in RBX or in memory. */
 static int emu_acc(struct cpu *c, insn_handler_fn hb, insn_handler_fn hv, int size, bool mem,
