@@ -22,14 +22,16 @@ extern const uint8_t mips_loop_start[], mips_loop_end[];
 #define CODE_AT 0x100000
 #define DATA_AT 0x200000
 
-static double now(void)
+/* Seconds of this thread's CPU time: on a shared machine it ignores the time
+ * the benchmark spends waiting for a core (wall time is printed too). */
+static double now(clockid_t clk)
 {
 	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
+	clock_gettime(clk, &t);
 	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
-static int run_once(uint64_t iterations, double *mips, uint64_t *insns)
+static int run_once(uint64_t iterations, double *mips, double *wall_mips, uint64_t *insns)
 {
 	static struct cpu c;
 	if (cpu_init(&c, cpu_model_default(), 4 << 20) < 0)
@@ -41,9 +43,9 @@ static int run_once(uint64_t iterations, double *mips, uint64_t *insns)
 	c.gpr[R_RDI] = DATA_AT;
 	c.gpr[R_R12] = iterations;
 	c.gpr[R_RCX] = 0x12345678;
-	double t0 = now();
+	double w0 = now(CLOCK_MONOTONIC), t0 = now(CLOCK_THREAD_CPUTIME_ID);
 	enum cpu_stop why = cpu_run(&c, 0);
-	double t1 = now();
+	double w1 = now(CLOCK_MONOTONIC), t1 = now(CLOCK_THREAD_CPUTIME_ID);
 	if (why != CPU_STOP_HLT) {
 		fprintf(stderr, "mips: the loop did not end with HLT (stop %d, vector %d, rip %#llx: %s)\n",
 			why, c.exc_vector, (unsigned long long)c.rip, c.error);
@@ -52,6 +54,7 @@ static int run_once(uint64_t iterations, double *mips, uint64_t *insns)
 	}
 	*insns = c.icount;
 	*mips = (double)c.icount / (t1 - t0) / 1e6;
+	*wall_mips = (double)c.icount / (w1 - w0) / 1e6;
 	cpu_free(&c);
 	return 0;
 }
@@ -67,17 +70,20 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	double best = 0;
+	double best = 0, best_wall = 0;
 	uint64_t insns = 0;
 	for (int round = 0; round < 3; round++) {
-		double mips;
-		if (run_once(iterations, &mips, &insns) < 0)
+		double mips, wall;
+		if (run_once(iterations, &mips, &wall, &insns) < 0)
 			return 1;
 		if (mips > best)
 			best = mips;
+		if (wall > best_wall)
+			best_wall = wall;
 	}
-	printf("nestlab interpreter: %.0f MIPS (best of 3 runs, %llu instructions each, "
-	       "20-instruction ALU/load/store/branch loop)\n", best, (unsigned long long)insns);
+	printf("nestlab interpreter: %.0f MIPS per CPU second (%.0f by wall clock); best of 3 runs, "
+	       "%llu instructions each, 20-instruction ALU/load/store/branch loop\n",
+	       best, best_wall, (unsigned long long)insns);
 	printf("reference figures from the issue for this machine class: "
 	       "Bochs 2.7 ~94 MIPS, QEMU TCG ~2300 MIPS; target >= 280 MIPS\n");
 	return 0;

@@ -23,6 +23,7 @@ struct dcache {
 	struct dblock *dead;          /* invalidated, freed between blocks */
 	struct dblock *cross;         /* scratch block for a page-crossing insn */
 	uint64_t nblocks;
+	uint64_t gen;                 /* chain generation (dcache_next) */
 	struct insn scratch[DCACHE_BLOCK_MAX];
 };
 
@@ -69,8 +70,15 @@ int dcache_init(struct cpu *c)
 	return 0;
 }
 
+void dcache_chain_reset(struct cpu *c)
+{
+	if (c->dcache)
+		c->dcache->gen++;
+}
+
 static void kill_block(struct dcache *dc, struct dblock *b)
 {
+	dc->gen++;                    /* chains may point at it */
 	unsigned h = dc_hash(b->pa);
 	if (dc->hash[h] == b)
 		dc->hash[h] = NULL;
@@ -100,6 +108,11 @@ void dcache_flush(struct cpu *c)
 	for (uint64_t p = 0; p < (c->ram_size >> 12); p++)
 		if (c->dcache->pages[p])
 			dcache_invalidate_page(c, p << 12);
+}
+
+bool dcache_has_dead(const struct cpu *c)
+{
+	return c->dcache->dead != NULL;
 }
 
 void dcache_reap(struct cpu *c)
@@ -148,6 +161,8 @@ static struct dblock *build_cross(struct cpu *c, uint64_t lin, uint64_t pa, int 
 	dc->cross->mode = (uint8_t)c->mode;
 	dc->cross->n = 1;
 	dc->cross->valid = false;     /* never in the tables */
+	dc->cross->chain_gen = dc->gen - 1;
+	dc->cross->succ[0] = dc->cross->succ[1] = NULL;
 	return dc->cross;
 }
 
@@ -186,6 +201,7 @@ static struct dblock *build(struct cpu *c, uint64_t lin, uint64_t pa)
 	b->valid = true;
 	b->n = (uint16_t)n;
 	b->pa_last_page = pa & ~0xfffull;
+	b->chain_gen = dc->gen - 1;   /* no chains yet */
 	memcpy(b->insns, dc->scratch, (size_t)n * sizeof(struct insn));
 	uint64_t ppn = pa >> 12;
 	b->page_next = dc->pages[ppn];
@@ -223,4 +239,37 @@ struct dblock *dcache_lookup(struct cpu *c)
 		}
 	}
 	return build(c, lin, pa);
+}
+
+/*
+ * Block chaining.  Most blocks end in a branch that goes to one or two places,
+ * so each block remembers the last two blocks that followed it, keyed by
+ * RIP.  A chain is only a shortcut for dcache_lookup(): it is trusted while
+ * nothing that lookup depends on has changed, which the generation counter
+ * tracks (every block death, TLB flush and mode change bumps it).
+ */
+struct dblock *dcache_next(struct cpu *c, struct dblock *prev)
+{
+	struct dcache *dc = c->dcache;
+	if (prev && prev->chain_gen == dc->gen) {
+		if (prev->succ_rip[0] == c->rip && prev->succ[0])
+			return prev->succ[0];
+		if (prev->succ_rip[1] == c->rip && prev->succ[1])
+			return prev->succ[1];
+	}
+	struct dblock *b = dcache_lookup(c);
+	if (prev && prev->valid && b->valid) {
+		if (prev->chain_gen != dc->gen) {
+			prev->succ[0] = prev->succ[1] = NULL;
+			prev->chain_gen = dc->gen;
+		}
+		int slot = prev->succ[0] ? 1 : 0;
+		if (slot == 1 && prev->succ[1]) {          /* keep the newest two */
+			prev->succ[0] = prev->succ[1];
+			prev->succ_rip[0] = prev->succ_rip[1];
+		}
+		prev->succ[slot] = b;
+		prev->succ_rip[slot] = c->rip;
+	}
+	return b;
 }

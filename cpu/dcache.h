@@ -24,6 +24,11 @@ struct dblock {
 	struct dblock *page_next;    /* blocks starting in the same page */
 	struct dblock *dead_next;    /* graveyard list, freed between blocks */
 	uint64_t pa_last_page;       /* page of the last byte (an instruction may cross) */
+	/* Chaining: the last two blocks that followed this one, by RIP, valid
+	 * while chain_gen equals the cache's generation (see dcache_next). */
+	uint64_t chain_gen;
+	uint64_t succ_rip[2];
+	struct dblock *succ[2];
 	struct insn insns[];
 };
 
@@ -33,7 +38,12 @@ void dcache_flush(struct cpu *c);
 void dcache_invalidate_page(struct cpu *c, uint64_t pa);
 /* Find or build the block for the current RIP (may raise a fetch fault). */
 struct dblock *dcache_lookup(struct cpu *c);
+/* The same, trying first the blocks that followed `prev` before (NULL: none). */
+struct dblock *dcache_next(struct cpu *c, struct dblock *prev);
+/* Forget every chain: translations, CS or the mode changed, or code died. */
+void dcache_chain_reset(struct cpu *c);
 void dcache_reap(struct cpu *c);
+bool dcache_has_dead(const struct cpu *c);
 void cpu_tlb_protect_code(struct cpu *c, uint64_t pa);
 
 #endif

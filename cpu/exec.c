@@ -21,19 +21,24 @@
 #include "dcache.h"
 #include "mem.h"
 
+/* RIP and the instruction count are kept in locals and only stored, so that
+ * no chain of dependent loads and stores through `struct cpu` runs from one
+ * instruction to the next (a store-to-load round trip costs several cycles). */
 static void run_block(struct cpu *c, const struct dblock *b, uint64_t budget)
 {
 	const struct insn *i = b->insns;
 	const struct insn *end = i + (budget < b->n ? budget : b->n);
+	uint64_t rip = c->rip, icount = c->icount;
 	c->block_break = false;
 	for (; i < end; i++) {
-		uint64_t next = c->rip + i->len;
-		c->insn_rip = c->rip;
+		uint64_t next = rip + i->len;
+		c->insn_rip = rip;
 		c->rip = next;
 		i->handler(c, i);
-		c->icount++;
+		c->icount = ++icount;
 		if (unlikely(c->rip != next || c->block_break))
 			break;
+		rip = next;
 	}
 }
 
@@ -66,6 +71,7 @@ enum cpu_stop cpu_run(struct cpu *c, uint64_t max_insns)
 		r = CPU_STOP_ERROR;
 		goto out;
 	}
+	struct dblock *prev = NULL;  /* set after setjmp only: safe across longjmp */
 	for (;;) {
 		if (unlikely(c->stop_request)) {
 			c->stop_request = false;
@@ -80,10 +86,14 @@ enum cpu_stop cpu_run(struct cpu *c, uint64_t max_insns)
 			r = CPU_STOP_LIMIT;
 			break;
 		}
-		dcache_reap(c);
+		if (unlikely(dcache_has_dead(c))) {
+			dcache_reap(c);
+			prev = NULL;
+		}
 		c->insn_rip = c->rip;
-		const struct dblock *b = dcache_lookup(c);
+		struct dblock *b = dcache_next(c, prev);
 		run_block(c, b, end - c->icount);
+		prev = b;
 	}
 out:
 	c->unwind = saved;

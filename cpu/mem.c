@@ -29,6 +29,7 @@ static bool is_canonical(uint64_t a)
 
 void cpu_tlb_flush(struct cpu *c)
 {
+	dcache_chain_reset(c);
 	for (int k = 0; k < CPU_TLB_SIZE; k++) {
 		c->tlb[k].tag_r = c->tlb[k].tag_w = c->tlb[k].tag_x = ~0ull;
 		c->tlb[k].addend = 0;
