@@ -1,0 +1,67 @@
+/*
+ * exec_nest.c - our interpreter (nestcpu) as the executor under test.
+ *
+ * One CPU with 4 MB of RAM is created once.  Each run resets it to the flat
+ * 64-bit state (cpu_reset_flat64), writes the pages with cpu_phys_write
+ * (which drops decoded blocks of rewritten code pages), loads the registers
+ * and steps one instruction at a time until RIP reaches the end address,
+ * an exception stops the run (exceptions_stop), or a step budget runs out.
+ * Stepping rather than one long cpu_run() lets the harness stop exactly at
+ * the end address, where the native epilogue (a jump to a host address)
+ * begins.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cpu.h"
+#include "exec.h"
+
+static struct cpu nest;
+
+int exec_nest_init(char *err, int errlen)
+{
+	if (cpu_init(&nest, NULL, 4u << 20) < 0) {
+		snprintf(err, (size_t)errlen, "nestlab: cpu_init failed");
+		return -1;
+	}
+	return 0;
+}
+
+void exec_nest_run(const struct seq_state *st, const struct seq_code *c, struct xresult *r)
+{
+	struct cpu *cp = &nest;
+	const uint64_t end = SEQ_CODE + c->len;
+	memset(r, 0, sizeof *r);
+	r->vector = XV_NONE;
+	cpu_reset_flat64(cp);
+	cpu_phys_write(cp, SEQ_CODE, c->bytes, c->total);
+	cpu_phys_write(cp, SEQ_DATA, st->data, SEQ_PAGE);
+	cpu_phys_write(cp, SEQ_STACK, st->stack, SEQ_PAGE);
+	memcpy(cp->gpr, st->gpr, sizeof cp->gpr);
+	cpu_set_rflags(cp, st->rflags);
+	cp->rip = SEQ_CODE;
+	cp->exceptions_stop = true;
+	cp->exc_vector = -1;
+	for (int steps = 0; cp->rip != end; steps++) {
+		if (steps > 200000) {
+			r->vector = XV_TIMEOUT;
+			break;
+		}
+		enum cpu_stop why = cpu_run(cp, 1);
+		if (why == CPU_STOP_EXCEPTION) {
+			r->vector = cp->exc_vector;
+			break;
+		}
+		if (why == CPU_STOP_ERROR || why == CPU_STOP_HLT) {
+			r->error = true;
+			snprintf(r->err, sizeof r->err, "nestlab stopped: %.160s",
+				 why == CPU_STOP_HLT ? "HLT" : cp->error);
+			break;
+		}
+	}
+	memcpy(r->gpr, cp->gpr, sizeof r->gpr);
+	r->rip = cp->rip;
+	r->rflags = cpu_get_rflags(cp);
+	cpu_phys_read(cp, SEQ_DATA, r->data, SEQ_PAGE);
+	cpu_phys_read(cp, SEQ_STACK, r->stack, SEQ_PAGE);
+}

@@ -1,0 +1,91 @@
+/*
+ * exec_unicorn.c - Unicorn 2.0.1 as a reference executor.
+ *
+ * One engine is opened once and reused: each run rewrites the code, data
+ * and stack pages, drops Unicorn's translated blocks for the code range
+ * (uc_ctl_remove_cache: the same addresses hold new code every run), loads
+ * the registers and runs from SEQ_CODE until the end address.
+ *
+ * CPU model: Unicorn's default (qemu64) lacks POPCNT, LZCNT and TZCNT and
+ * would raise #UD or run TZCNT as BSF; UC_CPU_X86_HASWELL has them all.
+ *
+ * Exceptions: Unicorn reports #DE, #GP ... through UC_HOOK_INTR (vector
+ * number only); the hook records it with RIP and stops.  An invalid opcode
+ * ends uc_emu_start with UC_ERR_INSN_INVALID instead, recorded as #UD.
+ * Unicorn does not finish the exception it reported: the next exception of
+ * a later run would then count as nested and turn into #DF (#8), then a
+ * triple fault that silently ends the run.  So every run starts from a CPU
+ * context saved right after set-up (uc_context_restore).
+ */
+#include <stdio.h>
+#include <string.h>
+#include <unicorn/unicorn.h>
+
+#include "exec.h"
+
+static uc_engine *uc;
+static uc_context *uc_clean;
+static int uc_vector;
+
+static const int uc_gpr[16] = {
+	UC_X86_REG_RAX, UC_X86_REG_RCX, UC_X86_REG_RDX, UC_X86_REG_RBX,
+	UC_X86_REG_RSP, UC_X86_REG_RBP, UC_X86_REG_RSI, UC_X86_REG_RDI,
+	UC_X86_REG_R8, UC_X86_REG_R9, UC_X86_REG_R10, UC_X86_REG_R11,
+	UC_X86_REG_R12, UC_X86_REG_R13, UC_X86_REG_R14, UC_X86_REG_R15,
+};
+
+static void hook_intr(uc_engine *u, uint32_t intno, void *user)
+{
+	(void)user;
+	uc_vector = (int)intno;
+	uc_emu_stop(u);
+}
+
+int exec_unicorn_init(char *err, int errlen)
+{
+	uc_err e;
+	uc_hook h;
+	if ((e = uc_open(UC_ARCH_X86, UC_MODE_64, &uc)) != UC_ERR_OK ||
+	    (e = uc_ctl_set_cpu_model(uc, UC_CPU_X86_HASWELL)) != UC_ERR_OK ||
+	    (e = uc_mem_map(uc, SEQ_CODE, SEQ_CODE_SIZE, UC_PROT_ALL)) != UC_ERR_OK ||
+	    (e = uc_mem_map(uc, SEQ_DATA, SEQ_PAGE, UC_PROT_READ | UC_PROT_WRITE)) != UC_ERR_OK ||
+	    (e = uc_mem_map(uc, SEQ_STACK, SEQ_PAGE, UC_PROT_READ | UC_PROT_WRITE)) != UC_ERR_OK ||
+	    (e = uc_hook_add(uc, &h, UC_HOOK_INTR, (void *)hook_intr, NULL, 1, 0)) != UC_ERR_OK ||
+	    (e = uc_context_alloc(uc, &uc_clean)) != UC_ERR_OK ||
+	    (e = uc_context_save(uc, uc_clean)) != UC_ERR_OK) {
+		snprintf(err, (size_t)errlen, "unicorn: %s", uc_strerror(e));
+		return -1;
+	}
+	return 0;
+}
+
+void exec_unicorn_run(const struct seq_state *st, const struct seq_code *c, struct xresult *r)
+{
+	uc_err e;
+	memset(r, 0, sizeof *r);
+	r->vector = XV_NONE;
+	uc_context_restore(uc, uc_clean);
+	uc_mem_write(uc, SEQ_CODE, c->bytes, c->total);
+	uc_ctl_remove_cache(uc, SEQ_CODE, SEQ_CODE + SEQ_CODE_SIZE);
+	uc_mem_write(uc, SEQ_DATA, st->data, SEQ_PAGE);
+	uc_mem_write(uc, SEQ_STACK, st->stack, SEQ_PAGE);
+	for (int k = 0; k < 16; k++)
+		uc_reg_write(uc, uc_gpr[k], &st->gpr[k]);
+	uint64_t fl = st->rflags;
+	uc_reg_write(uc, UC_X86_REG_RFLAGS, &fl);
+	uc_vector = XV_NONE;
+	e = uc_emu_start(uc, SEQ_CODE, SEQ_CODE + c->len, 0, 0);
+	if (e == UC_ERR_INSN_INVALID) {
+		uc_vector = 6;
+	} else if (e != UC_ERR_OK) {
+		r->error = true;
+		snprintf(r->err, sizeof r->err, "unicorn: %s", uc_strerror(e));
+	}
+	r->vector = uc_vector;
+	for (int k = 0; k < 16; k++)
+		uc_reg_read(uc, uc_gpr[k], &r->gpr[k]);
+	uc_reg_read(uc, UC_X86_REG_RIP, &r->rip);
+	uc_reg_read(uc, UC_X86_REG_RFLAGS, &r->rflags);
+	uc_mem_read(uc, SEQ_DATA, r->data, SEQ_PAGE);
+	uc_mem_read(uc, SEQ_STACK, r->stack, SEQ_PAGE);
+}
