@@ -348,8 +348,13 @@ static void decode_form(struct dstate *s, struct insn *o, unsigned op, int opc)
 	if (d->pfx == P_F3 || d->pfx == P_F2)
 		o->flags &= (uint8_t)~(I_REP | I_REPNE);   /* consumed as opcode */
 	if (f & F_MODRM) {
-		int force_reg = d->map == M0F && opc >= 0x20 && opc <= 0x23;
-		decode_modrm(s, o, force_reg);
+		/* MOV to/from CRn/DRn: mod is ignored (always registers) and
+		 * the size is 32 bits, 64 in 64-bit mode, whatever 66 says
+		 * (SDM Vol. 2 MOV-Move to/from Control/Debug Registers). */
+		int crdr = d->map == M0F && opc >= 0x20 && opc <= 0x23;
+		decode_modrm(s, o, crdr);
+		if (crdr)
+			o->osize = s->mode == CPU_MODE64 ? 8 : 4;
 	}
 	if (f & F_ZREG && !(f & F_MODRM))
 		o->reg = (uint8_t)((opc & 7) | (REX_B(s) << 3));

@@ -299,6 +299,12 @@ static void test_system_regs(void)
 	CU_ASSERT_EQUAL(in.rm, R_RAX);
 	in = check(M32, "0f 20 05", "mov_Rd_Cd", 3);                /* no disp32 */
 	CU_ASSERT_EQUAL(in.osize, 4);
+	CU_ASSERT_EQUAL(in.rm, R_RBP);
+	in = check(M32, "66 0f 22 c0", "mov_Cd_Rd", 4);             /* 66 does not size it */
+	CU_ASSERT_EQUAL(in.osize, 4);
+	in = check(M16, "0f 21 f8", "mov_Rd_Dd", 3);                /* mov eax, dr7 */
+	CU_ASSERT_EQUAL(in.osize, 4);
+	CU_ASSERT_EQUAL(in.reg, 7);
 	in = check(M64, "8e d8", "mov_Sw_Ew", 2);
 	CU_ASSERT_EQUAL(in.reg, SEG_DS);
 }
