@@ -30,7 +30,7 @@
 
 static bool is_canonical(uint64_t a)
 {
-	return (uint64_t)(((int64_t)a << 16) >> 16) == a;
+	return (uint64_t)((int64_t)(a << 16) >> 16) == a;   /* shift unsigned: no UB */
 }
 
 /* The operand size a near branch really has. */

@@ -24,7 +24,7 @@
 
 static bool is_canonical(uint64_t a)
 {
-	return (uint64_t)(((int64_t)a << 16) >> 16) == a;
+	return (uint64_t)((int64_t)(a << 16) >> 16) == a;   /* shift unsigned: no UB */
 }
 
 void cpu_tlb_flush(struct cpu *c)

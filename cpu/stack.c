@@ -18,7 +18,7 @@
 
 static bool is_canonical(uint64_t a)
 {
-	return (uint64_t)(((int64_t)a << 16) >> 16) == a;
+	return (uint64_t)((int64_t)(a << 16) >> 16) == a;   /* shift unsigned: no UB */
 }
 
 /* A stack access to a non-canonical address is #SS(0), not #GP(0)
