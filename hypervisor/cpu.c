@@ -122,6 +122,8 @@ const char *hv_vector_name(unsigned v)
         return names[v];
     if (v == HV_VEC_TIMER)
         return "local APIC timer";
+    if (v == 0x30)
+        return "event upcall (PV_EVENT_VECTOR)";
     if (v == 0x80)
         return "int 0x80 (guest system call)";
     if (v == 0x82)

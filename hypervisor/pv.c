@@ -136,7 +136,10 @@ static void pv_run(struct hv_vcpu *v, struct hv_exit *e)
             e->cr2 = hv_read_cr2();
             v->pv->shared->vcpu.cr2 = e->cr2;
             int t = pv_leaf_type(v, e->cr2);
-            if ((e->error & 3) == 3 && t >= PGT_L1 && t <= PGT_L4)
+            if (e->cr2 >= 0x0000800000000000ULL)
+                hv_printf("nesthv: refused: guest access to hypervisor memory at %lx "
+                          "(rip %lx); #PF reflected\n", e->cr2, r->rip);
+            else if ((e->error & 3) == 3 && t >= PGT_L1 && t <= PGT_L4)
                 hv_printf("nesthv: refused: guest write to its %s page table at %lx "
                           "(mapped read-only); #PF reflected\n", pv_type_name(t), e->cr2);
         }
