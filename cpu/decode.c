@@ -417,27 +417,45 @@ static int finish(struct dstate *s, struct insn *o)
 	return s->pos;
 }
 
+/* The opcode and its map, past the escapes 0F, 0F 38, 0F 3A (SDM Vol. 2
+ * 2.1.2; Appendix A.3). */
+static int read_opcode(struct dstate *s, int *map)
+{
+	int opc = ds_get(s);
+	*map = M1;
+	if (opc != 0x0f)
+		return opc;
+	opc = ds_get(s);
+	*map = M0F;
+	if (opc == 0x38 || opc == 0x3a) {
+		*map = opc == 0x38 ? M38 : M3A;
+		opc = ds_get(s);
+	}
+	return opc;
+}
+
+/* Does (map, opc) have a ModRM byte?  The listed forms say so themselves
+ * (all forms at one byte agree: tests/decode checks it); other bytes ask
+ * decode_len.c's tables. */
+static int has_modrm(int map, int opc)
+{
+	int k = map * 256 + opc;
+	if (idx_start[k] < idx_start[k + 1])
+		return (op_defs[idx_ops[idx_start[k]]].flags & F_MODRM) != 0;
+	return dlen_has_modrm(map, opc);
+}
+
 int insn_decode(const uint8_t *bytes, int avail, int mode, struct insn *out)
 {
-	struct dstate s = { .b = bytes, .lim = avail < 15 ? avail : 15,
+	struct dstate s = { .b = bytes, .lim = avail < 0 ? 0 : avail < 15 ? avail : 15,
 			    .mode = mode, .seg = SEG_NONE };
 	if (!idx_built)
 		build_index();
-	if (s.lim < 0)
-		s.lim = 0;
 	parse_prefixes(&s);
 	base_sizes(&s);
 	start_record(&s, out);
-	int map = M1;
-	int opc = ds_get(&s);
-	if (opc == 0x0f) {
-		opc = ds_get(&s);
-		map = M0F;
-		if (opc == 0x38 || opc == 0x3a) {
-			map = opc == 0x38 ? M38 : M3A;
-			opc = ds_get(&s);
-		}
-	}
+	int map;
+	int opc = read_opcode(&s, &map);
 	if (s.err)
 		return finish(&s, out);
 	if (map == M1 && (opc == 0xc4 || opc == 0xc5 || opc == 0x62 || opc == 0x8f) &&
@@ -446,11 +464,7 @@ int insn_decode(const uint8_t *bytes, int avail, int mode, struct insn *out)
 		out->op = OP_ud;
 		return finish(&s, out);
 	}
-	int k = map * 256 + opc;
-	int has_modrm = idx_start[k] < idx_start[k + 1]
-		? (op_defs[idx_ops[idx_start[k]]].flags & F_MODRM) != 0
-		: dlen_has_modrm(map, opc);
-	uint8_t m = has_modrm ? ds_peek(&s) : 0;
+	uint8_t m = has_modrm(map, opc) ? ds_peek(&s) : 0;
 	if (s.err)
 		return finish(&s, out);
 	unsigned op = pick_form(&s, map, opc, m);

@@ -23,8 +23,10 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-/* <unistd.h> has lockf()'s F_LOCK; insn.h's F_LOCK is the one meant here. */
+/* <unistd.h> has lockf()'s F_LOCK and <signal.h> the ucontext REG_RIP;
+ * insn.h's names are the ones meant here. */
 #undef F_LOCK
+#undef REG_RIP
 #include "decode_util.h"
 
 static uint8_t *page_end;          /* first byte of the guard page */
