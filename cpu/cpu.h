@@ -120,8 +120,16 @@ typedef void (*cpu_io_write_fn)(void *opaque, uint16_t port, int size, uint32_t 
 
 struct cpu {
 	/* --- architectural state ------------------------------------------- */
-	uint64_t gpr[16];
-	uint64_t rip;
+	/* gpr[16] and rip, with a zero in between, viewed also as one array for
+	 * effective addresses: ea_regs[REG_NONE] is 0, ea_regs[EA_RIP] is RIP. */
+	union {
+		uint64_t ea_regs[18];
+		struct {
+			uint64_t gpr[16];
+			uint64_t zero_reg;    /* always 0 */
+			uint64_t rip;
+		};
+	};
 	uint64_t rflags;              /* arithmetic bits valid only if !lf.live */
 	struct cpu_lazy_flags lf;
 	struct cpu_segment seg[6];

@@ -48,6 +48,18 @@ insn_handler_fn dcache_handler(unsigned op)
 	return op < OP__COUNT ? op_handlers[op] : op_handlers[OP_ud];
 }
 
+/* Turn a decoded record into an executable one: its handler, and RIP-relative
+ * addressing as base register EA_RIP (RIP already points past the
+ * instruction when a handler runs, which is what RIP-relative adds). */
+static void dcache_prepare(struct insn *i)
+{
+	if (i->flags & I_RIPREL) {
+		i->base = EA_RIP;
+		i->flags &= (uint8_t)~I_RIPREL;
+	}
+	i->handler = dcache_handler(i->op);
+}
+
 static unsigned dc_hash(uint64_t pa)
 {
 	return (unsigned)((pa ^ (pa >> 14)) & (DC_HASH - 1));
@@ -156,7 +168,7 @@ static struct dblock *build_cross(struct cpu *c, uint64_t lin, uint64_t pa, int 
 	memcpy(buf + avail, p2, (size_t)(15 - avail));
 	struct insn *i = &dc->cross->insns[0];
 	insn_decode(buf, 15, c->mode, i);
-	i->handler = dcache_handler(i->op);
+	dcache_prepare(i);
 	dc->cross->pa = pa;
 	dc->cross->mode = (uint8_t)c->mode;
 	dc->cross->n = 1;
@@ -183,7 +195,7 @@ static struct dblock *build(struct cpu *c, uint64_t lin, uint64_t pa)
 				return build_cross(c, lin, pa, avail);
 			break;
 		}
-		i->handler = dcache_handler(i->op);
+		dcache_prepare(i);
 		n++;
 		at += (uint64_t)len;
 		if (op_flags[i->op] & F_END)

@@ -90,7 +90,11 @@ enum insn_op {
  * decoder maps ModRM/opcode register numbers 4-7 of byte operands (F_BYTE:
  * reg and rm; F_EB: rm only) to these when no REX prefix is present. */
 #define REG8_AH 16
-#define REG_NONE 0xff
+/* Memory operands: "no base/index" is register 16, which reads as zero, and
+ * the run loop rewrites a RIP-relative base to 17, which is RIP, so that an
+ * effective address is one sum with no tests (struct cpu's ea_regs). */
+#define REG_NONE 16
+#define EA_RIP   17
 
 struct insn {
 	insn_handler_fn handler;   /* from the opcode table */

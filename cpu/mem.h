@@ -44,13 +44,10 @@ uint8_t *mem_translate(struct cpu *c, uint64_t lin, enum mem_access acc, uint64_
 
 static inline uint64_t cpu_ea(const struct cpu *c, const struct insn *i)
 {
-	uint64_t a = (uint64_t)(int64_t)i->disp;
-	if (i->base != REG_NONE)
-		a += c->gpr[i->base];
-	if (i->index != REG_NONE)
-		a += c->gpr[i->index] << i->scale;
-	if (i->flags & I_RIPREL)
-		a += c->rip;              /* RIP already points past the instruction */
+	uint64_t a = (uint64_t)(int64_t)i->disp + c->ea_regs[i->base]
+		   + (c->ea_regs[i->index] << i->scale);
+	if (unlikely(i->flags & I_RIPREL))
+		a += c->rip;              /* not rewritten to EA_RIP (see dcache.c) */
 	if (i->asize == 4)
 		a = (uint32_t)a;
 	else if (i->asize == 2)
