@@ -20,7 +20,13 @@
  *   hc_bad_ptr   hypercalls with pointers into nesthv memory or unmapped
  *   hc_bad_nr    hypercall numbers 11, 999, -1
  *   hc_flood     2000 console writes and 100000 yields without a pause
+ *   bad_stack    stack_switch into nesthv memory (refused), then to an
+ *                unmapped address, then a trap from user mode: nesthv cannot
+ *                push the bounce frame and crashes the guest (exit 65)
  *   no_handler   #UD with no handler registered: nesthv crashes the guest
+ *   evtchn       not an attack: the event-channel ABI working - a masked
+ *                send stays pending, unmasking delivers the upcall, a bad
+ *                port is refused, sched_op block returns on a timer event
  */
 #include "guest.h"
 #include "nestpv.h"
@@ -29,7 +35,7 @@ static struct pv_start_info *si;
 static struct pv_shared_info *shared;
 static volatile uint64_t resume_rip;
 static volatile int faults;
-static volatile uint64_t fault_vector, user_gp;
+static volatile uint64_t fault_vector, user_gp, upcalls, upcall_ports;
 static uint8_t kstack[8192] __attribute__((aligned(16)));
 static uint8_t ustack[4096] __attribute__((aligned(16)));
 extern char hostile_user_code[];
@@ -75,6 +81,12 @@ static void finish(bool ok, const char *name)
 void trap(struct trapframe *tf);
 void trap(struct trapframe *tf)
 {
+    if (tf->vector == PV_EVENT_VECTOR) {  /* event upcall (evtchn case) */
+        shared->vcpu.upcall_pending = 0;
+        upcall_ports |= __atomic_exchange_n(&shared->evtchn_pending, 0, __ATOMIC_SEQ_CST);
+        upcalls++;
+        return;
+    }
     fault_vector = tf->vector;
     if (tf->cs == USER_CS) {              /* from the priv_user program */
         if (tf->vector == 0x80)
@@ -169,13 +181,10 @@ static void case_priv_kernel(void)
     finish(n == 6 && fault_vector == 13, "priv_kernel");
 }
 
+static void enter_user_mode(void);
 static void case_priv_user(void)
 {
-    if (hc(PV_HC_new_baseptr, PV_BASEPTR_USER, mfn_of(si->pt_base), 0))
-        finish(false, "priv_user (no user page table)");
-    uint64_t frame[6] = { 0, (uint64_t)hostile_user_code, USER_CS, 0x202,
-                          (uint64_t)ustack + sizeof ustack, USER_DS };
-    __asm__ volatile("movq %0, %%rsp; movl $6, %%eax; int $0x82" : : "r"(frame) : "memory");
+    enter_user_mode();
 }
 
 static void case_hc_bad_ptr(void)
@@ -212,7 +221,50 @@ static void case_hc_flood(void)
     finish(busy > 0 && busy < 2000 && again > 0, "hc_flood");
 }
 
+static void enter_user_mode(void)
+{
+    if (hc(PV_HC_new_baseptr, PV_BASEPTR_USER, mfn_of(si->pt_base), 0))
+        finish(false, "user mode (no user page table)");
+    uint64_t frame[6] = { 0, (uint64_t)hostile_user_code, USER_CS, 0x202,
+                          (uint64_t)ustack + sizeof ustack, USER_DS };
+    __asm__ volatile("movq %0, %%rsp; movl $6, %%eax; int $0x82" : : "r"(frame) : "memory");
+}
+
+static void case_bad_stack(void)
+{
+    if (hc(PV_HC_stack_switch, PV_DS, 0xffffffff80200000ULL, 0) != -PV_EINVAL)
+        finish(false, "bad_stack (stack in nesthv memory accepted)");
+    hc(PV_HC_stack_switch, PV_DS, 0x3ff00000ULL, 0);   /* unmapped */
+    say("hostile: bad_stack: kernel stack now unmapped; trapping from user mode\n");
+    enter_user_mode();                   /* its cli traps: the bounce must fail */
+}
+
+static void case_evtchn(void)
+{
+    static struct pv_trap_info ev[2];
+    for (const struct trap_gate *g = guest_trap_stubs; g->vector != (uint64_t)-1; g++)
+        if (g->vector == PV_EVENT_VECTOR)
+            ev[0] = (struct pv_trap_info){ PV_EVENT_VECTOR, PV_TI_MASK_EVENTS, PV_KERNEL_CS, 0,
+                                           g->handler };
+    hc(PV_HC_set_trap_table, (uint64_t)ev, 0, 0);
+    shared->vcpu.upcall_mask = 1;
+    int64_t a = hc(PV_HC_event_channel_op, PV_EVTCHN_send, 2, 0);
+    bool held = upcalls == 0 && (shared->evtchn_pending & 4);
+    shared->vcpu.upcall_mask = 0;        /* like STI; delivered at the next exit */
+    hc(PV_HC_sched_op, PV_SCHED_yield, 0, 0);
+    bool got = upcalls == 1 && (upcall_ports & 4);
+    int64_t b = hc(PV_HC_event_channel_op, PV_EVTCHN_send, 64, 0);
+    hc(PV_HC_set_timer, 10, 0, 0);
+    hc(PV_HC_sched_op, PV_SCHED_block, 0, 0);
+    bool timer = upcalls >= 2 && (upcall_ports & (1u << PV_PORT_TIMER));
+    say("hostile: evtchn: send %s, held while masked %s, upcall %s, bad port %s, timer %s\n",
+        a == 0 ? "ok" : "FAILED", held ? "yes" : "NO", got ? "yes" : "NO",
+        b == -PV_EINVAL ? "refused" : "ACCEPTED", timer ? "woke block" : "NO");
+    finish(a == 0 && held && got && b == -PV_EINVAL && timer, "evtchn");
+}
+
 static const struct { const char *name; void (*fn)(void); } cases[] = {
+    { "bad_stack", case_bad_stack }, { "evtchn", case_evtchn },
     { "pt_write", case_pt_write }, { "pt_map_rw", case_pt_map_rw },
     { "map_hv", case_map_hv }, { "map_foreign", case_map_foreign },
     { "bad_cr3", case_bad_cr3 }, { "priv_kernel", case_priv_kernel },
