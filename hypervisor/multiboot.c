@@ -76,30 +76,30 @@ static void parse_mb1(uint64_t pa, struct hv_bootinfo *bi)
     }
 }
 
+/* Two passes: the memory map first, so that reserving the info structure
+ * and the modules afterwards cannot be undone by a later RAM range. */
 static void parse_mb2(uint64_t pa, struct hv_bootinfo *bi)
 {
     uint32_t total = *(const uint32_t *)hv_phys_to_virt(pa);
-    hv_frames_reserve(pa, total);
-    for (uint64_t off = 8; off + 8 <= total;) {
-        const uint32_t *tag = hv_phys_to_virt(pa + off);
-        uint32_t type = tag[0], size = tag[1];
-        if (type == 0)
-            break;
-        if (type == 1)
-            bi->cmdline = keep(0, (const char *)&tag[2]);
-        if (type == 3)
-            add_module(bi, tag[2], tag[3], (const char *)&tag[4]);
-        if (type == 6) {
-            uint32_t esize = tag[2];
-            for (uint32_t e = 16; e + esize <= size; e += esize) {
+    for (int pass = 0; pass < 2; pass++) {
+        for (uint64_t off = 8; off + 8 <= total;) {
+            const uint32_t *tag = hv_phys_to_virt(pa + off);
+            uint32_t type = tag[0], size = tag[1];
+            if (type == 0)
+                break;
+            if (pass == 1 && type == 1)
+                bi->cmdline = keep(0, (const char *)&tag[2]);
+            if (pass == 1 && type == 3)
+                add_module(bi, tag[2], tag[3], (const char *)&tag[4]);
+            for (uint32_t e = 16; pass == 0 && type == 6 && e + tag[2] <= size; e += tag[2]) {
                 const uint8_t *ent = (const uint8_t *)tag + e;
-                uint64_t base = *(const uint64_t *)ent, len = *(const uint64_t *)(ent + 8);
                 if (*(const uint32_t *)(ent + 16) == 1)
-                    hv_frames_add_ram(base, len);
+                    hv_frames_add_ram(*(const uint64_t *)ent, *(const uint64_t *)(ent + 8));
             }
+            off += HV_ALIGN_UP(size, 8);
         }
-        off += HV_ALIGN_UP(size, 8);
     }
+    hv_frames_reserve(pa, total);
 }
 
 void hv_multiboot_parse(uint32_t magic, uint64_t info_pa, struct hv_bootinfo *bi)

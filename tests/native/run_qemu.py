@@ -22,14 +22,20 @@ Checks:
   --expect REGEX     some line must match (repeatable; matched in order)
   --forbid REGEX     no line may match (repeatable)
 
+With --grub, the kernel (and --initrd module) are not given to QEMU's own
+Multiboot 1 loader: a GRUB rescue ISO is built (grub-mkrescue) that loads
+them with `multiboot2` / `module2`, to test the Multiboot 2 path.
+
 Exits 0 on success, 1 on failure (printing the whole console and why), 77
 (CTest SKIP_RETURN_CODE) if qemu-system-x86_64 is not installed.
 """
 import argparse
 import re
 import shutil
+import os
 import subprocess
 import sys
+import tempfile
 
 SKIP = 77
 
@@ -46,6 +52,7 @@ def parse_args():
     p.add_argument("--expect", action="append", default=[])
     p.add_argument("--forbid", action="append", default=[])
     p.add_argument("--timeout", type=float, default=30)
+    p.add_argument("--grub", action="store_true")
     return p.parse_args()
 
 
@@ -58,10 +65,13 @@ def run(args):
            "-kernel", args.kernel, "-serial", "stdio", "-display", "none",
            "-no-reboot", "-monitor", "none",
            "-device", "isa-debug-exit,iobase=0xf4,iosize=4"]
-    if args.initrd:
-        cmd += ["-initrd", args.initrd]
-    if args.append:
-        cmd += ["-append", args.append]
+    if args.grub:
+        cmd = [c for c in cmd if c not in ("-kernel", args.kernel)] + ["-cdrom", grub_iso(args)]
+    else:
+        if args.initrd:
+            cmd += ["-initrd", args.initrd]
+        if args.append:
+            cmd += ["-append", args.append]
     print("$ " + " ".join(repr(c) if " " in c else c for c in cmd))
     try:
         r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -70,6 +80,35 @@ def run(args):
         out = (e.stdout or b"").decode("utf-8", "replace")
         return None, out
     return r.returncode, r.stdout.decode("utf-8", "replace")
+
+
+def grub_iso(args):
+    """Build a GRUB ISO that boots args.kernel with Multiboot 2."""
+    mkrescue = shutil.which("grub-mkrescue")
+    if not mkrescue or not os.path.isdir("/usr/lib/grub/i386-pc"):
+        print("SKIP: grub-mkrescue (grub-pc-bin) is not installed")
+        sys.exit(SKIP)
+    tmp = tempfile.mkdtemp(prefix="nestlab-grub-")
+    os.makedirs(os.path.join(tmp, "iso/boot/grub"))
+    shutil.copy(args.kernel, os.path.join(tmp, "iso/boot/kernel.elf"))
+    module = ""
+    if args.initrd:
+        path, _, margs = args.initrd.partition(" ")
+        shutil.copy(path, os.path.join(tmp, "iso/boot/module.elf"))
+        module = f"  module2 /boot/module.elf {os.path.basename(path)} {margs}\n"
+    with open(os.path.join(tmp, "iso/boot/grub/grub.cfg"), "w") as f:
+        f.write("set timeout=0\nserial --unit=0 --speed=115200\nterminal_output serial\n"
+                "menuentry nestlab {\n"
+                f"  multiboot2 /boot/kernel.elf {args.append or ''}\n{module}  boot\n}}\n")
+    iso = os.path.join(tmp, "boot.iso")
+    r = subprocess.run([mkrescue, "-o", iso, os.path.join(tmp, "iso")],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    if r.returncode:
+        print(r.stdout.decode("utf-8", "replace"))
+        sys.exit("grub-mkrescue failed")
+    import atexit
+    atexit.register(shutil.rmtree, tmp, True)
+    return iso
 
 
 def lines_of(text):
