@@ -65,6 +65,16 @@ static void option_hv(const char *cmdline, char *out, size_t n)
     }
 }
 
+bool hv_cmdline_has(const char *cmdline, const char *word)
+{
+    size_t n = strlen(word);
+    for (const char *p = cmdline; *p; p++)
+        if ((p == cmdline || p[-1] == ' ') && !hv_strncmp(p, word, n) &&
+            (p[n] == 0 || p[n] == ' '))
+            return true;
+    return false;
+}
+
 const struct hv_backend *hv_choose_backend(const char *cmdline)
 {
     char want[16];

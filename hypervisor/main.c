@@ -27,6 +27,12 @@ void hv_main(uint32_t magic, uint64_t info_pa)
     hv_cpu_init();
     hv_apic_init(HV_TICK_US);
 
+    /* Test hook: "hvtest=ud2" runs an invalid instruction in nesthv, to prove
+     * the panic path (register dump, exit through 0xF4) works. */
+    if (hv_cmdline_has(bi.cmdline, "hvtest=ud2")) {
+        hv_printf("nesthv: hvtest=ud2: executing ud2 in ring 0\n");
+        __asm__ volatile("ud2");
+    }
     const struct hv_backend *b = hv_choose_backend(bi.cmdline);
     if (!b)
         hv_exit(HV_EXIT_CONFIG);

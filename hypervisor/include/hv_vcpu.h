@@ -89,6 +89,7 @@ const char *hv_exit_name(enum hv_exit_kind k);
 
 /* backend.c */
 const struct hv_backend *hv_choose_backend(const char *cmdline);
+bool hv_cmdline_has(const char *cmdline, const char *word);
 extern const struct hv_backend hv_backend_pv;
 
 #endif
