@@ -19,9 +19,9 @@
  * with the reason checked against the SDM, and the run counts every string
  * that fell under one.  Deterministic: a fixed seed unless --seed is given.
  *
- * With --fields, for every string that decodes to a listed (executed) form
- * with a ModRM memory operand, the memory operand itself is compared too:
- * base, index, scale, displacement, segment override.
+ * With --fields, for every string that decodes to a listed (executed) form,
+ * its ModRM memory operand (base, index, scale, displacement, segment
+ * override) and its immediate (value, or branch target) are compared too.
  *
  * usage: xcheck_capstone [--mode 16|32|64] [--count N] [--seed S] [--fields] [--quiet]
  */
@@ -305,6 +305,41 @@ static int mem_fields_differ(csh cs, const cs_insn *ci, const struct insn *in, i
 	return 0;
 }
 
+/* Compare our immediate with Capstone's last immediate operand, modulo the
+ * immediate's own width (Capstone prints some signed and some unsigned;
+ * our sign-extension is the unit tests' business).  A branch's is compared
+ * as its target, modulo 16 bits: Capstone wraps targets by the address size
+ * and by AMD's 66H reading, neither of which is a length question.  ENTER
+ * has two immediates, a far pointer a selector and an offset.  Returns 0 when
+ * they agree, 1 when not, -1 when Capstone shows no immediate (AAM/AAD 10). */
+static int imm_differs(const cs_insn *ci, const struct insn *in, uint32_t flags)
+{
+	const cs_x86 *x = &ci->detail->x86;
+	int64_t v[2];
+	int n = 0;
+	for (int k = 0; k < x->op_count && n < 2; k++)
+		if (x->operands[k].type == X86_OP_IMM)
+			v[n++] = x->operands[k].imm;
+	if (n == 0)
+		return -1;
+	uint64_t last = (uint64_t)v[n - 1];
+	int zbytes = in->osize == 2 ? 2 : 4;
+	if (flags & F_REL)
+		return (uint16_t)(ci->address + ci->size + in->imm) != (uint16_t)last;
+	if (flags & F_IWIB)
+		return n != 2 || (uint16_t)v[0] != in->imm || (uint8_t)v[1] != in->imm2;
+	if (flags & F_FAR)
+		return n != 2 || (uint16_t)v[0] != (uint16_t)in->disp || (uint64_t)v[1] != in->imm;
+	if (flags & F_IB)
+		return (uint8_t)last != (uint8_t)in->imm;
+	if (flags & F_IW)
+		return (uint16_t)last != (uint16_t)in->imm;
+	if (flags & F_IZ)
+		return zbytes == 2 ? (uint16_t)last != (uint16_t)in->imm
+				   : (uint32_t)last != (uint32_t)in->imm;
+	return last != in->imm;                           /* Iv: the whole value */
+}
+
 /* ---- driver ------------------------------------------------------------------------ */
 
 static void print_bytes(const uint8_t *b, int n)
@@ -350,7 +385,7 @@ int main(int argc, char **argv)
 	if (fields)
 		cs_option(cs, CS_OPT_DETAIL, CS_OPT_ON);
 	rng_state = seed ^ (uint64_t)mode_bits;
-	uint64_t mem_checked = 0, mem_differ = 0;
+	uint64_t mem_checked = 0, mem_differ = 0, imm_checked = 0, imm_differ = 0;
 	uint64_t decoded = 0, agree = 0, mismatches = 0, known = 0, ud_agree = 0;
 	cs_insn *ci = cs_malloc(cs);
 	for (uint64_t t = 0; t < count; t++) {
@@ -368,6 +403,22 @@ int main(int argc, char **argv)
 		if (ours == theirs) {
 			agree++;
 			ud_agree += in.op == OP_ud;
+			uint32_t ff = forms[in.op].flags;
+			if (fields && in.op != OP_ud && in.op != OP_toolong &&
+			    (ff & (F_IB | F_IW | F_IZ | F_IV | F_IWIB | F_FAR))) {
+				int d = imm_differs(ci, &in, ff);
+				imm_checked += d >= 0;
+				if (d > 0) {
+					imm_differ++;
+					if (!quiet || imm_differ <= 20) {
+						printf("IMM mode %d: ", mode_bits);
+						print_bytes(b, ours);
+						printf("  ours %s imm %#llx imm2 %d osize %d  capstone %s %s\n",
+						       insn_op_name(in.op), (unsigned long long)in.imm,
+						       in.imm2, in.osize, ci->mnemonic, ci->op_str);
+					}
+				}
+			}
 			if (fields && (in.flags & I_MEM) && in.op != OP_ud && in.op != OP_toolong) {
 				mem_checked++;
 				if (mem_fields_differ(cs, ci, &in, mode)) {
@@ -409,8 +460,10 @@ int main(int argc, char **argv)
 		printf("  known capstone bug %d (%s): %" PRIu64 "\n", k, bug_names[k],
 			       bug_counts[k]);
 	if (fields)
-		printf("mode %d: memory operands compared %" PRIu64 ", differing %" PRIu64 "\n",
-		       mode_bits, mem_checked, mem_differ);
+		printf("mode %d: memory operands compared %" PRIu64 ", differing %" PRIu64
+		       "; immediates compared %" PRIu64 ", differing %" PRIu64 "\n",
+		       mode_bits, mem_checked, mem_differ, imm_checked, imm_differ);
+	mem_differ += imm_differ;
 	printf("%" PRIu64 " passed, %" PRIu64 " failed\n", agree + known - mem_differ,
 	       mismatches + mem_differ);
 	return mismatches || mem_differ ? 1 : 0;
