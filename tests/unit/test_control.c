@@ -295,6 +295,32 @@ static void test_soft_interrupts(void)
 	CU_ASSERT_EQUAL(c->rip, UT_CODE);
 }
 
+/* Real mode: 16-bit IP, CX counter, PUSH imm16/POPF (IOPL writable at
+ * CR0.PE = 0), CALL/RET with 2-byte return addresses. */
+static void test_real_mode(void)
+{
+	static const uint8_t code[] = {
+		0xb9, 0x03, 0x00,       /* 0: mov cx, 3 */
+		0x40,                   /* 3: L: inc ax */
+		0xe2, 0xfd,             /* 4: loop L */
+		0x68, 0x02, 0x32,       /* 6: push 0x3202 */
+		0x9d,                   /* 9: popf */
+		0xe8, 0x01, 0x00,       /* 10: call 14 */
+		0xf4,                   /* 13: hlt */
+		0xc3,                   /* 14: ret */
+	};
+	struct cpu *c = sn_cpu();
+	c->gpr[R_RSP] = 0x7000;
+	c->gpr[R_RCX] = 0xabcd0000;
+	CU_ASSERT_EQUAL(sn_run_real(c, code, sizeof code), CPU_STOP_HLT);
+	CU_ASSERT_EQUAL(c->gpr[R_RAX], 3);
+	CU_ASSERT_EQUAL(c->gpr[R_RCX], 0xabcd0000);
+	CU_ASSERT_EQUAL(c->rip, 14);
+	CU_ASSERT_EQUAL(cpu_get_rflags(c), 0x3202);
+	CU_ASSERT_EQUAL(c->gpr[R_RSP], 0x7000);
+	CU_ASSERT_EQUAL(sn_peek(c, 0x6ffe, 2), 13);
+}
+
 int main(void)
 {
 	static const struct ut_case cases[] = {
@@ -308,6 +334,7 @@ int main(void)
 		{ "LOOP counter by address size", test_loop_sizes },
 		{ "LOOPE/LOOPNE, JRCXZ/JECXZ", test_loopcc_jrcxz },
 		{ "INT3/INT n/INTO/INT1 as traps", test_soft_interrupts },
+		{ "real mode: LOOP, POPF, CALL/RET", test_real_mode },
 		{ NULL, NULL },
 	};
 	return ut_main("control", cases);
