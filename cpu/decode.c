@@ -59,10 +59,10 @@ const char *insn_op_name(unsigned op)
 }
 
 /* Index: the forms at (map, byte) are idx_ops[idx_start[k] .. idx_start[k+1])
- * with k = map * 256 + byte.  F_ZREG forms cover 8 bytes, F_CC forms 16. */
-#define IDX_MAX 1024
+ * with k = map * 256 + byte.  F_ZREG forms cover 8 bytes, F_CC forms 16.
+ * Built on the first decode (Nestlab's CPU runs in one thread). */
 static uint16_t idx_start[4 * 256 + 1];
-static uint16_t idx_ops[IDX_MAX];
+static uint16_t idx_ops[OP__COUNT * 16];
 static int idx_built;
 
 static int op_span(unsigned op)
@@ -89,8 +89,7 @@ static void build_index(void)
 			continue;
 		for (int k = 0; k < op_span(op); k++) {
 			int slot = fill[op_defs[op].map * 256 + op_defs[op].byte + k]++;
-			if (slot < IDX_MAX)
-				idx_ops[slot] = (uint16_t)op;
+			idx_ops[slot] = (uint16_t)op;
 		}
 	}
 	idx_built = 1;
