@@ -11,6 +11,121 @@
 
 #define HV_TICK_US 10000            /* 10 ms between timer interrupts */
 
+/* Which way will nesthv run its guest?
+ *
+ * The hardware decides what is possible (CPUID), the command line may ask
+ * for one path (hv=auto|pv|vmx|svm), and this nesthv decides what is built:
+ *
+ *   VMX  CPUID.1:ECX[bit 5]            (Intel SDM Vol. 3C 24.6 "Discovering
+ *                                       Support for VMX")
+ *   SVM  CPUID.80000001h:ECX[bit 2]    (AMD APM Vol. 2 15.4 "Enabling SVM")
+ *   PV   always possible: it needs nothing but rings 0 and 3 and paging.
+ *
+ * hv=auto takes the best backend that is both supported and built; asking
+ * by name for one the CPU lacks, or one not built yet, is a clear error,
+ * never a silent fallback: a student who asked for VMX must know they did
+ * not get it.
+ */
+static bool cpu_has_vmx(void)
+{
+    uint32_t r[4];
+    hv_cpuid(1, 0, r);
+    return r[2] >> 5 & 1;
+}
+
+static bool cpu_has_svm(void)
+{
+    uint32_t r[4];
+    hv_cpuid(0x80000000, 0, r);
+    if (r[0] < 0x80000001)
+        return false;
+    hv_cpuid(0x80000001, 0, r);
+    return r[2] >> 2 & 1;
+}
+
+/* VMX and SVM are the next issue: described here so that the choice and its
+ * errors are already right, but not built. */
+static const struct hv_backend backend_vmx = { .name = "vmx", .cpu_has = cpu_has_vmx };
+static const struct hv_backend backend_svm = { .name = "svm", .cpu_has = cpu_has_svm };
+
+static const struct hv_backend *const backends[] = {
+    &backend_vmx, &backend_svm, &hv_backend_pv,  /* auto preference order */
+};
+
+static const char *const hw_bit[] = {
+    "CPUID.1:ECX.VMX[bit 5] = 0", "CPUID.80000001h:ECX.SVM[bit 2] = 0", "",
+};
+
+/* Find "hv=" in the command line; copy its value into out. */
+static void option_hv(const char *cmdline, char *out, size_t n)
+{
+    const char *p = cmdline;
+    out[0] = 0;
+    while (*p) {
+        while (*p == ' ')
+            p++;
+        if (!hv_strncmp(p, "hv=", 3)) {
+            p += 3;
+            size_t i = 0;
+            while (*p && *p != ' ' && i + 1 < n)
+                out[i++] = *p++;
+            out[i] = 0;
+        }
+        while (*p && *p != ' ')
+            p++;
+    }
+}
+
+bool hv_cmdline_has(const char *cmdline, const char *word)
+{
+    size_t n = strlen(word);
+    for (const char *p = cmdline; *p; p++)
+        if ((p == cmdline || p[-1] == ' ') && !hv_strncmp(p, word, n) &&
+            (p[n] == 0 || p[n] == ' '))
+            return true;
+    return false;
+}
+
+const struct hv_backend *hv_choose_backend(const char *cmdline)
+{
+    char want[16];
+    option_hv(cmdline, want, sizeof want);
+    if (!want[0])
+        memcpy(want, "auto", 5);
+    hv_printf("nesthv: cpu: vmx %s, svm %s; asked for hv=%s\n",
+              cpu_has_vmx() ? "yes" : "no", cpu_has_svm() ? "yes" : "no", want);
+
+    for (unsigned i = 0; i < 3; i++) {
+        const struct hv_backend *b = backends[i];
+        bool named = !hv_strncmp(want, b->name, 16);
+        if (!named && hv_strncmp(want, "auto", 16))
+            continue;
+        if (!b->cpu_has()) {
+            if (named) {
+                hv_printf("nesthv: error: hv=%s asked for, but this CPU has no %s (%s)\n",
+                          b->name, b->name, hw_bit[i]);
+                return NULL;
+            }
+            continue;
+        }
+        if (!b->built) {
+            if (named) {
+                hv_printf("nesthv: error: hv=%s: the CPU supports it, but the %s backend "
+                          "is not built into this nesthv yet\n", b->name, b->name);
+                return NULL;
+            }
+            hv_printf("nesthv: note: the CPU has %s, but that backend is not built yet\n",
+                      b->name);
+            continue;
+        }
+        return b;
+    }
+    if (hv_strncmp(want, "auto", 16))
+        hv_printf("nesthv: error: unknown backend hv=%s (expected auto, pv, vmx or svm)\n",
+                  want);
+    return NULL;
+}
+
 static struct hv_vcpu vcpu0;
 
 void hv_main(uint32_t magic, uint64_t info_pa);

@@ -2,7 +2,7 @@
  *
  * nesthv is freestanding: no C library, so this header supplies fixed-width
  * types (from the compiler's own freestanding headers), port I/O, MSR and
- * control-register access, the console (serial.c), panic (panic.c), and the
+ * control-register access, the console and panic (serial.c), and the
  * exit-status convention of the debug-exit port.
  *
  * Exit status convention (QEMU `-device isa-debug-exit,iobase=0xf4,iosize=4`
@@ -68,14 +68,14 @@ void hv_write(const char *s, size_t n);
 void hv_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void hv_vprintf(const char *fmt, va_list ap);
 
-/* lib.c: the few string functions gcc may also emit calls to. */
+/* mm.c (mem*) and serial.c (str*): the C library functions we need. */
 void *memset(void *d, int c, size_t n);
 void *memcpy(void *d, const void *s, size_t n);
 int memcmp(const void *a, const void *b, size_t n);
 size_t strlen(const char *s);
 int hv_strncmp(const char *a, const char *b, size_t n);
 
-/* panic.c */
+/* serial.c: stopping */
 struct hv_regs;
 void hv_exit(unsigned v) __attribute__((noreturn));
 void hv_panic(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));

@@ -47,7 +47,7 @@ const char *hv_vector_name(unsigned v);
 /* entry.S: run a guest until its next trap; returns the guest's frame. */
 struct hv_regs *hv_enter_guest(struct hv_regs *guest);
 
-/* apic.c */
+/* cpu.c: the local APIC timer */
 void hv_apic_init(unsigned period_us);
 void hv_apic_eoi(void);
 extern volatile uint64_t hv_ticks;

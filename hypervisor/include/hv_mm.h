@@ -58,7 +58,7 @@ struct hv_bootinfo {
     unsigned nr_mods;
 };
 
-/* multiboot.c */
+/* mm.c: boot information */
 void hv_multiboot_parse(uint32_t magic, uint64_t info_pa, struct hv_bootinfo *bi);
 
 /* mm.c */

@@ -87,7 +87,7 @@ void hv_guest_crash(struct hv_vcpu *v, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 const char *hv_exit_name(enum hv_exit_kind k);
 
-/* backend.c */
+/* main.c: choosing the backend */
 const struct hv_backend *hv_choose_backend(const char *cmdline);
 bool hv_cmdline_has(const char *cmdline, const char *word);
 extern const struct hv_backend hv_backend_pv;

@@ -40,7 +40,7 @@ struct pv_domain {
     uint64_t hv_text_sum;            /* integrity check */
 };
 
-/* pv.c */
+/* pv.c: running the guest, bouncing traps, the domain builder */
 bool pv_in_user_mode(struct hv_vcpu *v);
 void pv_timer_tick(struct hv_vcpu *v);
 void pv_set_event(struct hv_vcpu *v, unsigned port);
@@ -63,7 +63,5 @@ const char *pv_type_name(unsigned type);
 /* pv_hcall.c */
 void pv_hypercall(struct hv_vcpu *v);
 
-/* pv_build.c */
-void pv_build_domain(struct hv_vcpu *v, const struct hv_module *m);
 
 #endif
