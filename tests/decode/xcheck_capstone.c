@@ -24,6 +24,7 @@
  * override) and its immediate (value, or branch target) are compared too.
  *
  * usage: xcheck_capstone [--mode 16|32|64] [--count N] [--seed S] [--fields] [--quiet]
+ *        xcheck_capstone [--mode 16|32|64] --show "66 0f 78 c0"   (both readings)
  */
 #include <capstone/capstone.h>
 #include <inttypes.h>
@@ -348,9 +349,138 @@ static void print_bytes(const uint8_t *b, int n)
 		printf("%02x%s", b[j], j + 1 < n ? " " : "");
 }
 
+struct xstats {
+	uint64_t decoded, agree, ud_agree, known, mismatches;
+	uint64_t mem_checked, mem_differ, imm_checked, imm_differ;
+};
+
+/* The operand fields of a string whose lengths agree (--fields). */
+static void check_fields(csh cs, const cs_insn *ci, const uint8_t *b, const struct insn *in,
+			 int mode, int quiet, struct xstats *st)
+{
+	uint32_t ff = forms[in->op].flags;
+	if (in->op == OP_ud || in->op == OP_toolong)
+		return;
+	if (ff & (F_IB | F_IW | F_IZ | F_IV | F_IWIB | F_FAR)) {
+		int d = imm_differs(ci, in, ff);
+		st->imm_checked += d >= 0;
+		if (d > 0 && (!quiet || st->imm_differ < 20)) {
+			printf("IMM mode %d: ", 16 << mode);
+			print_bytes(b, in->len);
+			printf("  ours %s imm %#llx imm2 %d osize %d  capstone %s %s\n",
+			       insn_op_name(in->op), (unsigned long long)in->imm, in->imm2,
+			       in->osize, ci->mnemonic, ci->op_str);
+		}
+		st->imm_differ += d > 0;
+	}
+	if (in->flags & I_MEM) {
+		st->mem_checked++;
+		int d = mem_fields_differ(cs, ci, in, mode);
+		if (d && (!quiet || st->mem_differ < 20)) {
+			printf("FIELDS mode %d: ", 16 << mode);
+			print_bytes(b, in->len);
+			printf("  ours %s base %d index %d scale %d disp %d seg %d%s  capstone %s %s\n",
+			       insn_op_name(in->op), in->base, in->index, in->scale, in->disp,
+			       in->seg, in->flags & I_RIPREL ? " rip" : "", ci->mnemonic, ci->op_str);
+		}
+		st->mem_differ += d != 0;
+	}
+}
+
+/* Decode one 15-byte string both ways and account for it. */
+static void check_one(csh cs, cs_insn *ci, const uint8_t *b, int mode, int fields,
+		      int quiet, struct xstats *st)
+{
+	struct insn in;
+	int ours = insn_decode(b, 15, mode, &in);
+	const uint8_t *code = b;
+	size_t size = 15;
+	uint64_t addr = 0x1000;
+	if (!cs_disasm_iter(cs, &code, &size, &addr, ci))
+		return;
+	st->decoded++;
+	int theirs = ci->size;
+	if (ours == theirs) {
+		st->agree++;
+		st->ud_agree += in.op == OP_ud;
+		if (fields)
+			check_fields(cs, ci, b, &in, mode, quiet, st);
+		return;
+	}
+	int k = known_bug(b, mode, ours, theirs, ci->op_str);
+	if (k >= 0) {
+		st->known++;
+		bug_counts[k]++;
+		return;
+	}
+	if (!quiet || st->mismatches < 20) {
+		printf("MISMATCH mode %d: ", 16 << mode);
+		print_bytes(b, 15);
+		printf("  ours %d (%s)  capstone %d (%s %s)\n", ours, insn_op_name(in.op),
+		       theirs, ci->mnemonic, ci->op_str);
+	}
+	st->mismatches++;
+}
+
+/* --show HEX: both readings of one byte string, for debugging. */
+static int show(csh cs, int mode, const char *hex)
+{
+	uint8_t b[15] = { 0 };
+	int n = 0;
+	while (*hex && n < 15) {
+		char *end;
+		unsigned long v = strtoul(hex, &end, 16);
+		if (end == hex)
+			break;
+		b[n++] = (uint8_t)v;
+		hex = end;
+	}
+	struct insn in;
+	int ours = insn_decode(b, n, mode, &in);
+	printf("ours: len %d %s osize %d asize %d reg %d rm %d base %d index %d scale %d "
+	       "disp %d imm %#llx imm2 %d seg %d flags %#x\n", ours, insn_op_name(in.op),
+	       in.osize, in.asize, in.reg, in.rm, in.base, in.index, in.scale, in.disp,
+	       (unsigned long long)in.imm, in.imm2, in.seg, in.flags);
+	cs_insn *ci;
+	size_t c = cs_disasm(cs, b, (size_t)n, 0x1000, 1, &ci);
+	if (c) {
+		printf("capstone: len %d %s %s\n", ci->size, ci->mnemonic, ci->op_str);
+		cs_free(ci, c);
+	} else {
+		printf("capstone: no decode\n");
+	}
+	return 0;
+}
+
+static void print_summary(int mode_bits, uint64_t count, int fields, const struct xstats *st)
+{
+	printf("mode %d: %" PRIu64 " strings, capstone decoded %" PRIu64 ", lengths agree %"
+	       PRIu64 " (%" PRIu64 " of them #UD here), known capstone bugs %" PRIu64
+	       ", mismatches %" PRIu64 "\n", mode_bits, count, st->decoded, st->agree,
+	       st->ud_agree, st->known, st->mismatches);
+	for (int k = 0; k < NBUGS; k++)
+		printf("  known capstone bug %d (%s): %" PRIu64 "\n", k, bug_names[k],
+		       bug_counts[k]);
+	if (fields)
+		printf("mode %d: memory operands compared %" PRIu64 ", differing %" PRIu64
+		       "; immediates compared %" PRIu64 ", differing %" PRIu64 "\n", mode_bits,
+		       st->mem_checked, st->mem_differ, st->imm_checked, st->imm_differ);
+	uint64_t failed = st->mismatches + st->mem_differ + st->imm_differ;
+	printf("%" PRIu64 " passed, %" PRIu64 " failed\n",
+	       st->agree + st->known - st->mem_differ - st->imm_differ, failed);
+}
+
+static int usage(const char *argv0)
+{
+	fprintf(stderr, "usage: %s [--mode 16|32|64] [--count N] [--seed S] [--fields] [--quiet]\n"
+		"       %s [--mode 16|32|64] --show \"66 0f 78 c0\"\n", argv0, argv0);
+	return 2;
+}
+
 int main(int argc, char **argv)
 {
 	int mode_bits = 64, quiet = 0, fields = 0;
+	const char *show_hex = NULL;
 	uint64_t count = 100000, seed = 0x4e45535444454331ull;   /* "NESTDEC1" */
 	for (int a = 1; a < argc; a++) {
 		if (!strcmp(argv[a], "--mode") && a + 1 < argc)
@@ -359,112 +489,43 @@ int main(int argc, char **argv)
 			count = strtoull(argv[++a], NULL, 0);
 		else if (!strcmp(argv[a], "--seed") && a + 1 < argc)
 			seed = strtoull(argv[++a], NULL, 0);
+		else if (!strcmp(argv[a], "--show") && a + 1 < argc)
+			show_hex = argv[++a];
 		else if (!strcmp(argv[a], "--quiet"))
 			quiet = 1;
 		else if (!strcmp(argv[a], "--fields"))
 			fields = 1;
-		else {
-			fprintf(stderr, "usage: %s [--mode 16|32|64] [--count N] [--seed S] [--fields] [--quiet]\n",
-				argv[0]);
-			return 2;
-		}
+		else
+			return usage(argv[0]);
 	}
-	int mode;
-	cs_mode csm;
-	switch (mode_bits) {
-	case 16: mode = CPU_MODE16; csm = CS_MODE_16; break;
-	case 32: mode = CPU_MODE32; csm = CS_MODE_32; break;
-	case 64: mode = CPU_MODE64; csm = CS_MODE_64; break;
-	default: fprintf(stderr, "xcheck_capstone: --mode must be 16, 32 or 64\n"); return 2;
+	int mode = mode_bits == 16 ? CPU_MODE16 : mode_bits == 32 ? CPU_MODE32 : CPU_MODE64;
+	cs_mode csm = mode_bits == 16 ? CS_MODE_16 : mode_bits == 32 ? CS_MODE_32 : CS_MODE_64;
+	if (mode_bits != 16 && mode_bits != 32 && mode_bits != 64) {
+		fprintf(stderr, "xcheck_capstone: --mode must be 16, 32 or 64\n");
+		return 2;
 	}
 	csh cs;
 	if (cs_open(CS_ARCH_X86, csm, &cs) != CS_ERR_OK) {
 		fprintf(stderr, "xcheck_capstone: cs_open failed\n");
 		return 2;
 	}
+	if (show_hex) {
+		show(cs, mode, show_hex);
+		cs_close(&cs);
+		return 0;
+	}
 	if (fields)
 		cs_option(cs, CS_OPT_DETAIL, CS_OPT_ON);
 	rng_state = seed ^ (uint64_t)mode_bits;
-	uint64_t mem_checked = 0, mem_differ = 0, imm_checked = 0, imm_differ = 0;
-	uint64_t decoded = 0, agree = 0, mismatches = 0, known = 0, ud_agree = 0;
+	struct xstats st = { 0 };
 	cs_insn *ci = cs_malloc(cs);
 	for (uint64_t t = 0; t < count; t++) {
 		uint8_t b[15];
 		gen(b, mode);
-		struct insn in;
-		int ours = insn_decode(b, 15, mode, &in);
-		const uint8_t *code = b;
-		size_t size = sizeof b;
-		uint64_t addr = 0x1000;
-		if (!cs_disasm_iter(cs, &code, &size, &addr, ci))
-			continue;
-		decoded++;
-		int theirs = ci->size;
-		if (ours == theirs) {
-			agree++;
-			ud_agree += in.op == OP_ud;
-			uint32_t ff = forms[in.op].flags;
-			if (fields && in.op != OP_ud && in.op != OP_toolong &&
-			    (ff & (F_IB | F_IW | F_IZ | F_IV | F_IWIB | F_FAR))) {
-				int d = imm_differs(ci, &in, ff);
-				imm_checked += d >= 0;
-				if (d > 0) {
-					imm_differ++;
-					if (!quiet || imm_differ <= 20) {
-						printf("IMM mode %d: ", mode_bits);
-						print_bytes(b, ours);
-						printf("  ours %s imm %#llx imm2 %d osize %d  capstone %s %s\n",
-						       insn_op_name(in.op), (unsigned long long)in.imm,
-						       in.imm2, in.osize, ci->mnemonic, ci->op_str);
-					}
-				}
-			}
-			if (fields && (in.flags & I_MEM) && in.op != OP_ud && in.op != OP_toolong) {
-				mem_checked++;
-				if (mem_fields_differ(cs, ci, &in, mode)) {
-					mem_differ++;
-					if (!quiet || mem_differ <= 20) {
-						printf("FIELDS mode %d: ", mode_bits);
-						print_bytes(b, ours);
-						printf("  ours %s base %d index %d scale %d disp %d seg %d%s"
-						       "  capstone %s %s\n", insn_op_name(in.op),
-						       in.base, in.index, in.scale, in.disp, in.seg,
-						       in.flags & I_RIPREL ? " rip" : "",
-						       ci->mnemonic, ci->op_str);
-					}
-				}
-			}
-			continue;
-		}
-		int k = known_bug(b, mode, ours, theirs, ci->op_str);
-		if (k >= 0) {
-			known++;
-			bug_counts[k]++;
-			continue;
-		}
-		mismatches++;
-		if (!quiet || mismatches <= 20) {
-			printf("MISMATCH mode %d: ", mode_bits);
-			print_bytes(b, 15);
-			printf("  ours %d (%s)  capstone %d (%s %s)\n", ours, insn_op_name(in.op),
-			       theirs, ci->mnemonic, ci->op_str);
-		}
+		check_one(cs, ci, b, mode, fields, quiet, &st);
 	}
 	cs_free(ci, 1);
 	cs_close(&cs);
-	printf("mode %d: %" PRIu64 " strings, capstone decoded %" PRIu64 ", lengths agree %"
-	       PRIu64 " (%" PRIu64 " of them #UD here), known capstone bugs %" PRIu64
-	       ", mismatches %" PRIu64 "\n",
-	       mode_bits, count, decoded, agree, ud_agree, known, mismatches);
-	for (int k = 0; k < NBUGS; k++)
-		printf("  known capstone bug %d (%s): %" PRIu64 "\n", k, bug_names[k],
-			       bug_counts[k]);
-	if (fields)
-		printf("mode %d: memory operands compared %" PRIu64 ", differing %" PRIu64
-		       "; immediates compared %" PRIu64 ", differing %" PRIu64 "\n",
-		       mode_bits, mem_checked, mem_differ, imm_checked, imm_differ);
-	mem_differ += imm_differ;
-	printf("%" PRIu64 " passed, %" PRIu64 " failed\n", agree + known - mem_differ,
-	       mismatches + mem_differ);
-	return mismatches || mem_differ ? 1 : 0;
+	print_summary(mode_bits, count, fields, &st);
+	return st.mismatches || st.mem_differ || st.imm_differ ? 1 : 0;
 }
