@@ -431,6 +431,48 @@ static void test_decoded(void)
 	}
 }
 
+/* The forms that exist only outside 64-bit mode, decoded in 32-bit code
+ * (and #UD in 64-bit code). */
+static void test_decoded_legacy(void)
+{
+	static const struct {
+		uint8_t len, code[3];
+		uint64_t rax, want_rax, flags_set, flags_clear;
+	} cases[] = {
+		{ 1, { 0x40 }, 0x7fffffff, 0x80000000u, FLAG_OF | FLAG_SF | FLAG_AF, FLAG_ZF },  /* inc eax */
+		{ 2, { 0x66, 0x48 }, 0x10000, 0x1ffff, FLAG_SF, FLAG_ZF | FLAG_OF },            /* dec ax */
+		{ 1, { 0x27 }, 0x9a, 0x00, FLAG_CF | FLAG_ZF | FLAG_AF, 0 },                   /* daa */
+		{ 1, { 0x2f }, 0x0a, 0x04, FLAG_AF, FLAG_CF },                                  /* das */
+		{ 2, { 0xd4, 0x0a }, 0x4f, 0x0709, 0, FLAG_ZF },                                /* aam */
+		{ 2, { 0xd5, 0x0a }, 0x0709, 0x4f, 0, FLAG_ZF },                                /* aad */
+		{ 1, { 0xd6 }, 0x1234, 0x12ff, FLAG_CF, 0 },                                    /* salc */
+		{ 3, { 0x82, 0xc0, 0x05 }, 0xfe, 0x03, FLAG_CF, FLAG_ZF },                      /* add al, 5 */
+	};
+	for (unsigned k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+		for (int m64 = 0; m64 < 2; m64++) {
+			struct cpu *c = ut_cpu();
+			if (!m64)
+				cpu_set_mode(c, CPU_MODE32);
+			c->gpr[R_RAX] = cases[k].rax;
+			cpu_set_rflags(c, HR_FLAGS_IN | (k == 6 ? FLAG_CF : 0));
+			enum cpu_stop st = ut_run(c, cases[k].code, cases[k].len, 1);
+			uint64_t f = cpu_get_rflags(c);
+			if (m64) {
+				/* 40/48 are REX prefixes there, the rest #UD */
+				if (cases[k].code[0] != 0x40 && cases[k].code[1] != 0x48)
+					CU_ASSERT(st == CPU_STOP_EXCEPTION && c->exc_vector == VEC_UD);
+				continue;
+			}
+			bool ok = st == CPU_STOP_LIMIT && c->gpr[R_RAX] == cases[k].want_rax &&
+				  (f & cases[k].flags_set) == cases[k].flags_set && !(f & cases[k].flags_clear);
+			if (!ok)
+				printf("\n  legacy case %u: stop %d rax %#llx flags %#llx\n", k, st,
+				       (unsigned long long)c->gpr[R_RAX], (unsigned long long)f);
+			CU_ASSERT(ok);
+		}
+	}
+}
+
 int main(void)
 {
 	static const struct ut_case cases[] = {
@@ -444,6 +486,7 @@ int main(void)
 		{ "AAM AAD, AAM 0 is #DE", test_aam_aad },
 		{ "SALC", test_salc },
 		{ "encodings through the decoder", test_decoded },
+		{ "32-bit-only encodings (and #UD in 64-bit)", test_decoded_legacy },
 		{ NULL, NULL },
 	};
 	return ut_main("alu", cases);
