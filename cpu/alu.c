@@ -207,19 +207,25 @@ void op_dec_Zv(struct cpu *c, const struct insn *i) { BY_OSIZE(i, incdec_reg(c, 
 
 /* ---- NOT (no flags), NEG (flags of 0 - src; CF = src != 0) ----------------- */
 
-static inline void notneg_rm(struct cpu *c, const struct insn *i, int size, bool neg)
+OP_OUTLINE void notneg_mem(struct cpu *c, const struct insn *i, int size, bool neg)
 {
-	uint64_t a, r;
-	if (likely(!(i->flags & I_MEM))) {
-		a = reg_read(c, i->rm, size);
-		r = neg ? 0 - a : ~a;
-		reg_write(c, i->rm, size, r);
-	} else {
-		uint64_t lin = insn_lin(c, i);
-		a = mem_read(c, lin, size);
-		r = neg ? 0 - a : ~a;
-		mem_write(c, lin, size, r);
+	uint64_t lin = insn_lin(c, i);
+	uint64_t a = mem_read(c, lin, size);
+	uint64_t r = neg ? 0 - a : ~a;
+	mem_write(c, lin, size, r);
+	if (neg)
+		lf_sub(c, 0, a, r, size);
+}
+
+OP_INLINE void notneg_rm(struct cpu *c, const struct insn *i, int size, bool neg)
+{
+	if (unlikely(i->flags & I_MEM)) {
+		notneg_mem(c, i, size, neg);
+		return;
 	}
+	uint64_t a = reg_read(c, i->rm, size);
+	uint64_t r = neg ? 0 - a : ~a;
+	reg_write(c, i->rm, size, r);
 	if (neg)
 		lf_sub(c, 0, a, r, size);
 }
