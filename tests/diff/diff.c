@@ -38,7 +38,7 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: nestlab-diff --seed S --count N [--oracle unicorn|native|both] [--len L]\n"
 		"                    [--classes LIST|all] [--ref-only] [--no-shrink] [--verbose]\n"
-		"                    [--self-check]\n");
+		"                    [--stats] [--fresh-cpu] [--self-check]\n");
 	exit(2);
 }
 
@@ -74,6 +74,10 @@ static void parse_args(int argc, char **argv)
 			cfg.shrink = false;
 		else if (!strcmp(a, "--verbose"))
 			cfg.verbose = true;
+		else if (!strcmp(a, "--fresh-cpu"))
+			exec_nest_fresh = true;
+		else if (!strcmp(a, "--stats"))
+			cfg.stats = true;
 		else if (!strcmp(a, "--self-check"))
 			cfg.self_check = true;
 		else
@@ -145,6 +149,32 @@ void report(FILE *f, const struct seq *s, const struct seq_code *c, const struct
 		}
 }
 
+/* --stats: what the run covered (instructions per class, how runs ended). */
+static long st_insns[GC__COUNT], st_vec[XN][4];
+
+static void stats_add(const struct seq *s, const struct xresult *r)
+{
+	for (int i = 0; i < s->n; i++)
+		for (int k = 0; k < s->it[i].n; k++)
+			st_insns[s->it[i].in[k].cls]++;
+	for (int x = 0; x < XN; x++) {
+		int v = r[x].vector;
+		st_vec[x][v == XV_NONE ? 0 : v == 0 ? 1 : v == 13 ? 2 : 3]++;
+	}
+}
+
+static void stats_print(void)
+{
+	printf("instructions generated per class:\n");
+	for (int c = 0; c < GC__COUNT; c++)
+		printf("  %-8s %8ld%s", gclass_name(c), st_insns[c], c % 4 == 3 ? "\n" : "");
+	printf("\nruns ending: normally / #DE / #GP / other\n");
+	for (int x = 0; x < XN; x++)
+		if (cfg.use[x])
+			printf("  %-8s %ld / %ld / %ld / %ld\n", xname[x], st_vec[x][0], st_vec[x][1],
+			       st_vec[x][2], st_vec[x][3]);
+}
+
 static int init_execs(void)
 {
 	char err[200];
@@ -183,10 +213,17 @@ int main(int argc, char **argv)
 		}
 		run_execs(&s, &code, res);
 		done++;
+		if (cfg.stats)
+			stats_add(&s, res);
 		unsigned m = mismatches(&code, res, want);
 		if (cfg.verbose) {
 			printf("seed %" PRIu64 ": %d items, %u bytes, %s\n", sd, s.n, code.len,
 			       m ? "MISMATCH" : "ok");
+			for (int x = 0; x < XN; x++)
+				if (cfg.use[x])
+					printf("  %-8s rip %#" PRIx64 " vector %d rax %#" PRIx64
+					       " rflags %#" PRIx64 "\n", xname[x], res[x].rip,
+					       res[x].vector, res[x].gpr[0], res[x].rflags);
 			print_sequence(stdout, &s, &code);
 		}
 		if (!m)
@@ -216,5 +253,7 @@ int main(int argc, char **argv)
 	       cfg.oracle == 3 ? "nestlab vs unicorn+native" :
 	       cfg.oracle == 1 ? "nestlab vs unicorn" : "nestlab vs native",
 	       "", done - failed, failed, secs);
+	if (cfg.stats)
+		stats_print();
 	return failed ? 1 : 0;
 }

@@ -16,7 +16,7 @@ struct run_cfg {
 	long count;
 	int len;
 	int oracle;                /* bit 0 unicorn, bit 1 native */
-	bool ref_only, shrink, verbose, self_check;
+	bool ref_only, shrink, verbose, self_check, stats;
 	uint64_t classes;
 	bool use[XN];              /* which executors run */
 };

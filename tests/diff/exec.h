@@ -38,6 +38,7 @@ int exec_native_init(char *err, int errlen);
 void exec_native_run(const struct seq_state *st, const struct seq_code *c, struct xresult *r);
 uint64_t exec_native_exit_addr(void);
 
+extern bool exec_nest_fresh;
 int exec_nest_init(char *err, int errlen);
 void exec_nest_run(const struct seq_state *st, const struct seq_code *c, struct xresult *r);
 

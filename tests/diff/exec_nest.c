@@ -17,6 +17,7 @@
 #include "exec.h"
 
 static struct cpu nest;
+bool exec_nest_fresh;      /* --fresh-cpu: a new CPU for every run */
 
 int exec_nest_init(char *err, int errlen)
 {
@@ -33,6 +34,14 @@ void exec_nest_run(const struct seq_state *st, const struct seq_code *c, struct 
 	const uint64_t end = SEQ_CODE + c->len;
 	memset(r, 0, sizeof *r);
 	r->vector = XV_NONE;
+	if (exec_nest_fresh) {
+		cpu_free(cp);
+		if (cpu_init(cp, NULL, 4u << 20) < 0) {
+			r->error = true;
+			snprintf(r->err, sizeof r->err, "nestlab: cpu_init failed");
+			return;
+		}
+	}
 	cpu_reset_flat64(cp);
 	cpu_phys_write(cp, SEQ_CODE, c->bytes, c->total);
 	cpu_phys_write(cp, SEQ_DATA, st->data, SEQ_PAGE);

@@ -269,6 +269,7 @@ static const gen_fn class_gen[GC__COUNT] = {
 	[GC_cx8] = gen_cx8, [GC_xadd] = gen_xadd, [GC_conv] = gen_conv,
 	[GC_bswap] = gen_bswap, [GC_movx] = gen_movx, [GC_lea] = gen_lea,
 	[GC_lahf] = gen_lahf, [GC_flagop] = gen_flagop, [GC_nop] = gen_nop,
+	[GC_badlock] = gen_badlock,
 };
 
 static void init_state(struct gen *g)
@@ -402,13 +403,17 @@ static void gen_bracket(struct gen *g, int cls, int level)
  *            LOOPNE do not change flags): only LOOP and JrCXZ for Unicorn
  *   SHLD/SHRD imm8 with a RIP-relative operand: the address is off (the
  *            immediate is not counted in the RIP offset): not generated
- *   LOCK NEG wrong SF/PF/CF: NEG on memory without LOCK only */
+ *   LOCK NEG wrong SF/PF/CF: NEG on memory without LOCK only
+ *   LOCK misuse (class badlock) executes instead of raising #UD
+ *   TEST F6/F7 /1 (the alias of /0) raises #UD */
 static bool class_allowed(struct gen *g, int c)
 {
 	if (!(g->o->classes & (1ull << c)))
 		return false;
-	if (g->o->for_unicorn && (c == GC_popcnt || c == GC_cx8))
+	if (g->o->for_unicorn && (c == GC_popcnt || c == GC_cx8 || c == GC_badlock))
 		return false;
+	if (c == GC_badlock && !gchance(g, 8))
+		return false;            /* every #UD ends a run: keep them rare */
 	return true;
 }
 

@@ -159,7 +159,9 @@ bool gen_alu(struct gen *g, struct item *it)
 		break;
 	case 3: /* 80/81 /op E, imm   (TEST: F6/F7 /0) */
 		opc(&r, 1, op == 8 ? (uint8_t)(0xf6 + (size != 1)) : (uint8_t)(0x80 + (size != 1)), 0);
-		modrm(&r, op == 8 ? 0 : op, false, size, &e);
+		/* TEST also answers to /1 (AMD documents it; Intel executes it;
+		 * Unicorn 2.0.1 raises #UD: not generated for it) */
+		modrm(&r, op == 8 ? (int)gr(g, g->o->for_unicorn ? 1 : 2) : op, false, size, &e);
 		imm_z(g, &r, size);
 		break;
 	default: /* 83 /op E, imm8 sign-extended */
@@ -170,6 +172,55 @@ bool gen_alu(struct gen *g, struct item *it)
 		break;
 	}
 	return emit(it, &r, GC_alu, rd, logic ? FL_LOGIC_DEF : FL_ALL, logic ? FL_AF : 0);
+}
+
+/* LOCK where the SDM does not allow it raises #UD ("LOCK - Assert LOCK#
+ * Signal Prefix": only ADD ADC AND BTC BTR BTS CMPXCHG CMPXCHG8B/16B DEC
+ * INC NEG NOT OR SBB SUB XOR XADD XCHG, and only with a memory
+ * destination).  Unicorn 2.0.1 executes these; native runs only. */
+bool gen_badlock(struct gen *g, struct item *it)
+{
+	struct enc_req r;
+	struct x86_op e;
+	int size = pick_size(g, true), form = (int)gr(g, 5);
+	enc_init(&r);
+	add_pfx(&r, 0xf0);
+	set_size(&r, size);
+	switch (form) {
+	case 0: /* CMP E, G / E, imm with a memory destination */
+	case 1:
+		pick_mem(g, it, &e, size, true);
+		if (form == 0) {
+			opc(&r, 1, (uint8_t)(0x38 + (size != 1)), 0);
+			modrm(&r, pick_reg_sz(g, size), true, size, &e);
+		} else {
+			opc(&r, 1, (uint8_t)(0x80 + (size != 1)), 0);
+			modrm(&r, 7, false, size, &e);
+			imm_z(g, &r, size);
+		}
+		break;
+	case 2: /* ADD/OR/... with a register destination */
+		e = op_reg(pick_wreg_sz(g, size));
+		opc(&r, 1, (uint8_t)(gr(g, 7) * 8 + (size != 1)), 0);
+		modrm(&r, pick_reg_sz(g, size), true, size, &e);
+		break;
+	case 3: /* MOV to memory */
+		pick_mem(g, it, &e, size, true);
+		opc(&r, 1, size == 1 ? 0x88 : 0x89, 0);
+		modrm(&r, pick_reg_sz(g, size), true, size, &e);
+		break;
+	default: /* TEST memory, imm */
+		pick_mem(g, it, &e, size, true);
+		opc(&r, 1, size == 1 ? 0xf6 : 0xf7, 0);
+		modrm(&r, 0, false, size, &e);
+		imm_z(g, &r, size);
+		break;
+	}
+	/* flags as if it ran (it must not): CMP/ADD-like define all */
+	if (!emit(it, &r, GC_badlock, 0, FL_ALL & ~FL_AF, FL_AF))
+		return false;
+	it->in[it->n - 1].may_fault = true;
+	return true;
 }
 
 bool gen_unary(struct gen *g, struct item *it)
@@ -461,9 +512,10 @@ bool gen_movx(struct gen *g, struct item *it)
 	int form = (int)gr(g, 5);
 	enc_init(&r);
 	noise(g, &r);
-	if (form == 4) {              /* MOVSXD Gq, Ed (REX.W 63 /r) */
+	if (form == 4) {              /* MOVSXD Gq, Ed (REX.W 63 /r); without
+					 * REX.W a plain 32-bit move */
 		pick_E(g, it, &e, 4, false);
-		r.rexw = true;
+		r.rexw = !gchance(g, 4);
 		opc(&r, 1, 0x63, 0);
 		modrm(&r, pick_wreg(g), true, 4, &e);
 		return emit(it, &r, GC_movx, 0, 0, 0);

@@ -87,6 +87,7 @@ bool gen_lea(struct gen *g, struct item *it);
 bool gen_lahf(struct gen *g, struct item *it);
 bool gen_flagop(struct gen *g, struct item *it);
 bool gen_nop(struct gen *g, struct item *it);
+bool gen_badlock(struct gen *g, struct item *it);
 bool gen_jcc(struct gen *g, struct item *it);
 bool gen_loop(struct gen *g, struct item *it);
 bool gen_string(struct gen *g, struct item *it);

@@ -52,17 +52,20 @@ const char *gclass_name(int cls)
 	return cls >= 0 && cls < GC__COUNT ? class_names[cls] : "?";
 }
 
+/* "alu,mov", "all", "all,-popcnt" */
 int gclass_parse(const char *list, uint64_t *mask)
 {
 	char buf[1024];
 	*mask = 0;
-	if (strcmp(list, "all") == 0) {
-		*mask = (1ull << GC__COUNT) - 1;
-		return 0;
-	}
 	snprintf(buf, sizeof buf, "%s", list);
 	for (char *t = strtok(buf, ","); t; t = strtok(NULL, ",")) {
 		int k;
+		bool minus = t[0] == '-';
+		if (strcmp(t, "all") == 0) {
+			*mask = (1ull << GC__COUNT) - 1;
+			continue;
+		}
+		t += minus;
 		for (k = 0; k < GC__COUNT; k++)
 			if (strcmp(t, class_names[k]) == 0)
 				break;
@@ -73,7 +76,10 @@ int gclass_parse(const char *list, uint64_t *mask)
 			fprintf(stderr, "\n");
 			return -1;
 		}
-		*mask |= 1ull << k;
+		if (minus)
+			*mask &= ~(1ull << k);
+		else
+			*mask |= 1ull << k;
 	}
 	return 0;
 }
