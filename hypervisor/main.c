@@ -158,6 +158,7 @@ void hv_main(uint32_t magic, uint64_t info_pa)
         hv_exit(HV_EXIT_CONFIG);
     }
     vcpu0.backend = b;
+    vcpu0.trace = hv_cmdline_has(bi.cmdline, "hvtrace");
     b->create(&vcpu0, &bi.mods[0]);
     hv_vcpu_loop(&vcpu0);
 }

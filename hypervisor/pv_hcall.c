@@ -233,6 +233,11 @@ static const struct { const char *name; pv_hc_fn fn; } hypercalls[PV_NR_HYPERCAL
     [PV_HC_shutdown] = { "shutdown", hc_shutdown },
 };
 
+const char *pv_hypercall_name(uint64_t nr)
+{
+    return nr < PV_NR_HYPERCALLS ? hypercalls[nr].name : "(unknown)";
+}
+
 void pv_hypercall(struct hv_vcpu *v)
 {
     struct hv_regs *r = v->regs;

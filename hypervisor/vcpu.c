@@ -75,9 +75,22 @@ static void handle_privileged(struct hv_vcpu *v, const struct hv_exit *e)
     v->backend->inject(v, GP_VECTOR, true, 0);
 }
 
+static void trace_exit(struct hv_vcpu *v, const struct hv_exit *e)
+{
+    hv_printf("nesthv: trace: exit %s, vector %u, guest %s rip %lx", hv_exit_name(e->kind),
+              e->vector, pv_in_user_mode(v) ? "user" : "kernel", v->regs->rip);
+    if (e->kind == HV_EXIT_HYPERCALL)
+        hv_printf(", hypercall %s", pv_hypercall_name(v->regs->rax));
+    if (e->kind == HV_EXIT_EXCEPTION && e->vector == 14)
+        hv_printf(", cr2 %lx, error %lx", e->cr2, e->error);
+    hv_printf("\n");
+}
+
 static void handle_exit(struct hv_vcpu *v, const struct hv_exit *e)
 {
     v->exits[e->kind]++;
+    if (v->trace)
+        trace_exit(v, e);
     switch (e->kind) {
     case HV_EXIT_HYPERCALL:
         v->backend->hypercall(v);

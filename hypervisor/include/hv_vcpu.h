@@ -77,6 +77,7 @@ struct hv_vcpu {
     struct hv_regs *regs;        /* the guest's registers */
     enum hv_vcpu_state state;
     int exit_status;             /* the guest's shutdown status */
+    bool trace;                  /* "hvtrace" on the command line: log every exit */
     uint64_t exits[HV_EXIT_NR_KINDS];
     struct pv_domain *pv;        /* PV backend state */
 };

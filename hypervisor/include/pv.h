@@ -62,6 +62,7 @@ const char *pv_type_name(unsigned type);
 
 /* pv_hcall.c */
 void pv_hypercall(struct hv_vcpu *v);
+const char *pv_hypercall_name(uint64_t nr);
 
 
 #endif

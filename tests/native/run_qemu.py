@@ -21,6 +21,9 @@ Checks:
   --tasks FILE       the "[task" lines must equal those of FILE
   --expect REGEX     some line must match (repeatable; matched in order)
   --forbid REGEX     no line may match (repeatable)
+  --block REGEX      the --block patterns, in order, must match consecutive
+                     lines somewhere (repeatable), ignoring lines that
+                     match --block-skip (e.g. asynchronous timer exits)
 
 With --grub, the kernel (and --initrd module) are not given to QEMU's own
 Multiboot 1 loader: a GRUB rescue ISO is built (grub-mkrescue) that loads
@@ -51,6 +54,8 @@ def parse_args():
     p.add_argument("--tasks")
     p.add_argument("--expect", action="append", default=[])
     p.add_argument("--forbid", action="append", default=[])
+    p.add_argument("--block", action="append", default=[])
+    p.add_argument("--block-skip")
     p.add_argument("--timeout", type=float, default=30)
     p.add_argument("--grub", action="store_true")
     return p.parse_args()
@@ -146,6 +151,12 @@ def check(args, status, out):
             errors.append(f"no line (in order) matches {rx!r}")
             break
         pos += 1
+    if args.block:
+        pats = [re.compile(b) for b in args.block]
+        bl = [l for l in lines if not (args.block_skip and re.search(args.block_skip, l))]
+        if not any(all(i + k < len(bl) and pats[k].search(bl[i + k])
+                       for k in range(len(pats))) for i in range(len(bl))):
+            errors.append("no consecutive lines match the --block patterns " + repr(args.block))
     for rx in args.forbid:
         bad = [l for l in lines if re.search(rx, l)]
         if bad:
