@@ -20,8 +20,11 @@
  * that fell under one.  Deterministic: a fixed seed unless --seed is given.
  *
  * With --fields, for every string that decodes to a listed (executed) form,
- * its ModRM memory operand (base, index, scale, displacement, segment
- * override) and its immediate (value, or branch target) are compared too.
+ * the instruction's name (our form against Capstone's mnemonic, so a wrong
+ * group or mandatory-prefix choice shows), its ModRM memory operand (base,
+ * index, scale, displacement, segment override) and its immediate (value,
+ * or branch target) are compared too; Capstone's naming quirks are listed
+ * the same way as its length bugs (name_known()).
  *
  * usage: xcheck_capstone [--mode 16|32|64] [--count N] [--seed S] [--fields] [--quiet]
  *        xcheck_capstone [--mode 16|32|64] --show "66 0f 78 c0"   (both readings)
@@ -177,6 +180,9 @@ struct pfx_scan {
 	int has66, has67;
 	int rep_after_66;  /* an F2/F3 comes after a 66 */
 	int rexw;          /* REX.W directly before the opcode */
+	int rex;           /* the REX byte directly before the opcode, or 0 */
+	int rep;           /* the last F2/F3, or 0 */
+	int last_legacy;   /* the last legacy (non-REX) prefix byte, or 0 */
 };
 
 /* Skip legacy prefixes and (64-bit) REX, noting what was there. */
@@ -192,10 +198,15 @@ static struct pfx_scan scan_prefixes(const uint8_t *b, int mode)
 			break;
 		s.has66 |= x == 0x66;
 		s.has67 |= x == 0x67;
+		if (x == 0xf2 || x == 0xf3)
+			s.rep = x;
+		if (!rex)
+			s.last_legacy = x;
 		s.rep_after_66 |= s.has66 && (x == 0xf2 || x == 0xf3);
 	}
 	s.op = p;
 	s.rexw = p > 0 && mode == CPU_MODE64 && (b[p - 1] & 0xf8) == 0x48;
+	s.rex = p > 0 && mode == CPU_MODE64 && (b[p - 1] & 0xf0) == 0x40 ? b[p - 1] : 0;
 	return s;
 }
 
@@ -349,9 +360,98 @@ static void print_bytes(const uint8_t *b, int n)
 		printf("%02x%s", b[j], j + 1 < n ? " " : "");
 }
 
+/* ---- instruction names ---------------------------------------------------------------- */
+
+/* Does Capstone's mnemonic name the form we chose?  Our names are Intel
+ * operand notation ("add_Ev_Gv"): the part before the first '_' is the
+ * mnemonic, with these differences in spelling (cc forms are checked with
+ * their condition, string and size-suffixed forms by their stem). */
+static const char *const cc_names[16] = { "o", "no", "b", "ae", "e", "ne", "be", "a",
+					  "s", "ns", "p", "np", "l", "ge", "le", "g" };
+static const struct { const char *ours, *stem; } name_alias[] = {
+	{ "callf", "lcall" }, { "jmpf", "ljmp" }, { "retf", "ret" }, { "sal", "sh" },
+	{ "cbw", "c" }, { "cwd", "c" }, { "xlat", "xlat" }, { "fwait", "wait" },
+	{ "insb", "insb" }, { "insv", "ins" }, { "outsb", "outsb" }, { "outsv", "outs" },
+	{ "movsb", "movsb" }, { "movsv", "movs" }, { "cmpsb", "cmpsb" }, { "cmpsv", "cmps" },
+	{ "stosb", "stosb" }, { "stosv", "stos" }, { "lodsb", "lodsb" }, { "lodsv", "lods" },
+	{ "scasb", "scasb" }, { "scasv", "scas" }, { "iret", "iret" }, { "pushf", "pushf" },
+	{ "popf", "popf" }, { "pusha", "pusha" }, { "popa", "popa" }, { "mov", "mov" },
+	{ "cmpxchg8b", "cmpxchg" }, { "fxsave", "fxsave" }, { "fxrstor", "fxrstor" },
+	{ "sysret", "sysret" }, { "sysexit", "sysexit" }, { "jrcxz", "j" }, { "nop", "" },
+	{ "test", "test" }, { "push", "push" }, { "pop", "pop" }, { "ret", "ret" },
+};
+
+static int name_ok(const struct insn *in, const char *mnem)
+{
+	/* Capstone puts prefixes into the mnemonic: "lock add", "rep stosb". */
+	for (const char *sp; (sp = strchr(mnem, ' ')) != NULL; )
+		mnem = sp + 1;
+	const char *ours = insn_op_name(in->op);
+	char base[32];
+	size_t n = strcspn(ours, "_");
+	if (n >= sizeof base)
+		return 0;
+	memcpy(base, ours, n);
+	base[n] = 0;
+	char want[32];
+	const char *cc = cc_names[in->imm2 & 15];
+	if (!strcmp(base, "jcc") || !strcmp(base, "setcc") || !strcmp(base, "cmovcc")) {
+		snprintf(want, sizeof want, "%s%s", base[0] == 'j' ? "j" : base[0] == 's' ? "set"
+			 : "cmov", cc);
+		return !strcmp(mnem, want);
+	}
+	if (!strcmp(mnem, base))
+		return 1;
+	for (size_t k = 0; k < sizeof name_alias / sizeof name_alias[0]; k++)
+		if (!strcmp(base, name_alias[k].ours))
+			return !strncmp(mnem, name_alias[k].stem, strlen(name_alias[k].stem));
+	return 0;
+}
+
+/* Where Capstone names a different instruction for the same bytes and
+ * length, and is wrong (or reads a rule differently), by exact pattern. */
+enum { NBUG_PFX_POS, NBUG_67_AS_66, NBUG_NP_66, NBUG_REXB_90, NBUG_16BIT, NNBUGS };
+static const char *const nbug_names[NNBUGS] = {
+	[NBUG_PFX_POS] = "Capstone takes the mandatory prefix (66/F2/F3) only from the last "
+		"legacy prefix byte (VMXON/VMCLEAR/VMPTRLD, TZCNT/BSF, LZCNT/BSR); SDM Vol. 2 "
+		"2.1.1: prefix order is free, F2/F3 take precedence over 66",
+	[NBUG_67_AS_66] = "64-bit, 67 as the last legacy prefix before a REX: Capstone reads "
+		"it as the 66 selector (VMCLEAR, EXTRQ); 67 is the address-size override",
+	[NBUG_NP_66] = "66 on an NP form (CLFLUSH, SFENCE): Capstone names CLFLUSHOPT/PCOMMIT; "
+		"opcodes.def's P_NP takes 66 as an operand-size prefix (see its header)",
+	[NBUG_REXB_90] = "66 with REX.B on 90: Capstone says NOP/PAUSE; SDM Vol. 2 XCHG: "
+		"only 90 without REX.B is NOP, with REX.B it is XCHG r8, rAX",
+	[NBUG_16BIT] = "16-bit mode, a form selected by a mandatory F3/66 (TZCNT, LZCNT, "
+		"VMXON, VMCLEAR): Capstone 4 names the plain form (BSF, BSR, VMPTRLD); the "
+		"SDM's opcode tables do not depend on the mode for these",
+};
+static uint64_t nbug_counts[NNBUGS];
+
+static int name_known(const uint8_t *b, int mode, const struct insn *in)
+{
+	struct pfx_scan s = scan_prefixes(b, mode);
+	unsigned pfx = forms[in->op].pfx;
+	int decider = s.rep ? s.rep : s.has66 ? 0x66 : 0;
+	if (decider && decider != s.last_legacy &&
+	    (pfx != P_ANY || in->op == OP_bsf_Gv_Ev || in->op == OP_bsr_Gv_Ev))
+		return NBUG_PFX_POS;
+	if (decider && pfx != P_ANY && s.last_legacy == 0x67 && s.rex)
+		return NBUG_PFX_POS;
+	if (mode == CPU_MODE64 && s.last_legacy == 0x67 && s.rex && pfx == P_NP)
+		return NBUG_67_AS_66;
+	if (pfx == P_NP && s.has66 && !s.rep &&
+	    (in->op == OP_clflush_Mb || in->op == OP_sfence))
+		return NBUG_NP_66;
+	if (in->op == OP_xchg_Zv_rAX && b[s.op] == 0x90 && s.has66 && (s.rex & 1))
+		return NBUG_REXB_90;
+	if (mode == CPU_MODE16 && (pfx == P_F3 || pfx == P_66))
+		return NBUG_16BIT;
+	return -1;
+}
+
 struct xstats {
 	uint64_t decoded, agree, ud_agree, known, mismatches;
-	uint64_t mem_checked, mem_differ, imm_checked, imm_differ;
+	uint64_t mem_checked, mem_differ, imm_checked, imm_differ, name_checked, name_differ;
 };
 
 /* The operand fields of a string whose lengths agree (--fields). */
@@ -361,6 +461,19 @@ static void check_fields(csh cs, const cs_insn *ci, const uint8_t *b, const stru
 	uint32_t ff = forms[in->op].flags;
 	if (in->op == OP_ud || in->op == OP_toolong)
 		return;
+	st->name_checked++;
+	int nk = name_ok(in, ci->mnemonic) ? -2 : name_known(b, mode, in);
+	if (nk >= 0)
+		nbug_counts[nk]++;
+	if (nk == -1) {
+		if (!quiet || st->name_differ < 20) {
+			printf("NAME mode %d: ", 16 << mode);
+			print_bytes(b, in->len);
+			printf("  ours %s  capstone %s %s\n", insn_op_name(in->op), ci->mnemonic,
+			       ci->op_str);
+		}
+		st->name_differ++;
+	}
 	if (ff & (F_IB | F_IW | F_IZ | F_IV | F_IWIB | F_FAR)) {
 		int d = imm_differs(ci, in, ff);
 		st->imm_checked += d >= 0;
@@ -461,13 +574,19 @@ static void print_summary(int mode_bits, uint64_t count, int fields, const struc
 	for (int k = 0; k < NBUGS; k++)
 		printf("  known capstone bug %d (%s): %" PRIu64 "\n", k, bug_names[k],
 		       bug_counts[k]);
-	if (fields)
-		printf("mode %d: memory operands compared %" PRIu64 ", differing %" PRIu64
-		       "; immediates compared %" PRIu64 ", differing %" PRIu64 "\n", mode_bits,
-		       st->mem_checked, st->mem_differ, st->imm_checked, st->imm_differ);
-	uint64_t failed = st->mismatches + st->mem_differ + st->imm_differ;
+	if (fields) {
+		printf("mode %d: names compared %" PRIu64 ", differing %" PRIu64 "; memory "
+		       "operands compared %" PRIu64 ", differing %" PRIu64 "; immediates "
+		       "compared %" PRIu64 ", differing %" PRIu64 "\n", mode_bits,
+		       st->name_checked, st->name_differ, st->mem_checked, st->mem_differ,
+		       st->imm_checked, st->imm_differ);
+		for (int k = 0; k < NNBUGS; k++)
+			printf("  known capstone name difference %d (%s): %" PRIu64 "\n", k,
+			       nbug_names[k], nbug_counts[k]);
+	}
+	uint64_t bad = st->mem_differ + st->imm_differ + st->name_differ;
 	printf("%" PRIu64 " passed, %" PRIu64 " failed\n",
-	       st->agree + st->known - st->mem_differ - st->imm_differ, failed);
+	       st->agree + st->known - bad, st->mismatches + bad);
 }
 
 static int usage(const char *argv0)
@@ -527,5 +646,5 @@ int main(int argc, char **argv)
 	cs_free(ci, 1);
 	cs_close(&cs);
 	print_summary(mode_bits, count, fields, &st);
-	return st.mismatches || st.mem_differ || st.imm_differ ? 1 : 0;
+	return st.mismatches || st.mem_differ || st.imm_differ || st.name_differ ? 1 : 0;
 }
