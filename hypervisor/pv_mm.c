@@ -97,12 +97,21 @@ int pv_get_type(uint64_t mfn, unsigned type)
         return -PV_EBUSY;
     }
     if (pg->type_count == 0) {
+        /* Take the type *before* validating the entries, so that an entry
+         * pointing back at this page (a self-map, or a cycle through other
+         * tables) meets "in use as Lk" instead of re-typing the page under
+         * our feet - Xen guards the same window with PGT_partial. */
+        pg->type = (uint8_t)type;
+        pg->type_count = 1;
         if (type >= PGT_L1 && type <= PGT_L4) {
             int rc = validate_table(mfn, type);
-            if (rc)
+            if (rc) {
+                pg->type_count = 0;
+                pg->type = PGT_NONE;
                 return rc;
+            }
         }
-        pg->type = (uint8_t)type;
+        return 0;
     }
     pg->type_count++;
     return 0;
@@ -275,8 +284,10 @@ int pv_leaf_type(struct hv_vcpu *v, uint64_t va)
     return pv_page(mfn)->type;
 }
 
-/* Re-prove the invariant: no present RW L1 entry in any in-use L1 table
- * points at a page-table frame or at a frame the guest does not own. */
+/* Re-prove the invariant over every in-use page table: each present entry
+ * of an Lk table (k > 1) points at a guest frame typed L(k-1), each RW entry
+ * of an L1 table at a guest frame typed writable, each other L1 entry at a
+ * guest frame.  Then no page table is writable through any translation. */
 bool pv_check_invariants(void)
 {
     uint64_t max = hv_frames_max_pfn();
@@ -286,18 +297,23 @@ bool pv_check_invariants(void)
             continue;
         if (pg->owner != PV_OWNER_GUEST)
             return hv_printf("nesthv: integrity: typed frame %lx not the guest's\n", mfn), false;
-        if (pg->type != PGT_L1)
+        if (pg->type < PGT_L1 || pg->type > PGT_L4)
             continue;
         const uint64_t *t = hv_frame_table(mfn);
-        for (int i = 0; i < 512; i++) {
+        unsigned n = pg->type == PGT_L4 ? HV_GUEST_L4_SLOTS : 512;
+        for (unsigned i = 0; i < n; i++) {
             if (!(t[i] & PTE_P))
                 continue;
             struct pv_page *to = pv_page((t[i] & PTE_ADDR_MASK) >> 12);
+            unsigned want = pg->type > PGT_L1 ? pg->type - 1u
+                          : (t[i] & PTE_RW) ? PGT_WRITABLE : PGT_NONE;
             if (!to || to->owner != PV_OWNER_GUEST)
-                return hv_printf("nesthv: integrity: L1 %lx maps a foreign frame\n", mfn), false;
-            if ((t[i] & PTE_RW) && to->type != PGT_WRITABLE)
-                return hv_printf("nesthv: integrity: L1 %lx maps a %s frame writable\n",
-                                 mfn, pv_type_name(to->type)), false;
+                return hv_printf("nesthv: integrity: %s %lx maps a foreign frame\n",
+                                 pv_type_name(pg->type), mfn), false;
+            if (want != PGT_NONE && (to->type != want || to->type_count == 0))
+                return hv_printf("nesthv: integrity: %s %lx entry %u points at a %s frame, "
+                                 "not %s\n", pv_type_name(pg->type), mfn, i,
+                                 pv_type_name(to->type), pv_type_name(want)), false;
         }
     }
     return true;

@@ -23,6 +23,9 @@
  *   bad_stack    stack_switch into nesthv memory (refused), then to an
  *                unmapped address, then a trap from user mode: nesthv cannot
  *                push the bounce frame and crashes the guest (exit 65)
+ *   self_map     a fresh page whose entry 0 points at itself, writable, then
+ *                offered as an L4: the self-map would be a writable mapping
+ *                of a page table (validation must refuse it)
  *   no_handler   #UD with no handler registered: nesthv crashes the guest
  *   evtchn       not an attack: the event-channel ABI working - a masked
  *                send stays pending, unmasking delivers the upcall, a bad
@@ -239,6 +242,18 @@ static void case_bad_stack(void)
     enter_user_mode();                   /* its cli traps: the bounce must fail */
 }
 
+static void case_self_map(void)
+{
+    uint64_t *p = (uint64_t *)(scratch_va() + 2 * 4096);
+    p[0] = (mfn_of((uint64_t)p) << 12) | 7;              /* P | RW | US, itself */
+    int64_t ro = mmu_update(l1_entry_ma((uint64_t)p), (mfn_of((uint64_t)p) << 12) | 1);
+    int64_t a = hc(PV_HC_new_baseptr, PV_BASEPTR_USER, mfn_of((uint64_t)p), 0);
+    int64_t b = hc(PV_HC_mmuext_op, PV_MMUEXT_PIN_L2, mfn_of((uint64_t)p), 0);
+    /* the same through an existing table: L4 slot 5 -> the L4 itself */
+    int64_t c = mmu_update((mfn_of(si->pt_base) << 12) + 5 * 8, (mfn_of(si->pt_base) << 12) | 7);
+    finish(ro == 1 && a < 0 && b < 0 && c < 0, "self_map");
+}
+
 static void case_evtchn(void)
 {
     static struct pv_trap_info ev[2];
@@ -265,6 +280,7 @@ static void case_evtchn(void)
 
 static const struct { const char *name; void (*fn)(void); } cases[] = {
     { "bad_stack", case_bad_stack }, { "evtchn", case_evtchn },
+    { "self_map", case_self_map },
     { "pt_write", case_pt_write }, { "pt_map_rw", case_pt_map_rw },
     { "map_hv", case_map_hv }, { "map_foreign", case_map_foreign },
     { "bad_cr3", case_bad_cr3 }, { "priv_kernel", case_priv_kernel },
