@@ -73,6 +73,8 @@ void cpu_reset_flat64(struct cpu *c)
 	c->efer = (1 << 8) | (1 << 10);  /* LME, LMA */
 	c->cpl = 3;
 	c->halted = false;
+	c->shutdown = false;
+	c->event_deadline = UINT64_MAX;
 	c->exc_vector = -1;
 	cpu_set_mode(c, CPU_MODE64);
 }

@@ -86,6 +86,7 @@ enum cpu_stop {
 	CPU_STOP_EXCEPTION, /* exception and cpu->exceptions_stop is set */
 	CPU_STOP_REQUEST,   /* something (a device, the UI) asked to stop */
 	CPU_STOP_ERROR,     /* emulator error: cpu->error names it */
+	CPU_STOP_SHUTDOWN,  /* triple fault: the processor shut down */
 };
 
 /* Hidden part of a segment register (SDM Vol. 3 3.4.3). */
@@ -168,6 +169,26 @@ struct cpu {
 	cpu_io_write_fn io_write;
 	bool halted;
 	bool stop_request;
+	bool shutdown;                /* triple fault (SDM Vol. 3 6.15, #DF) */
+
+	/* --- the machine around the CPU (machine.c sets these; NULL = none) --- *
+	 * Virtual time drives every device: when icount reaches event_deadline
+	 * the run loop calls on_event (timers), and between blocks it asks
+	 * intr_pending whether INTR is asserted and, when the CPU may take it,
+	 * intr_ack for the vector (the INTA cycle).  A device that changes its
+	 * interrupt line from inside an instruction (an OUT, an MMIO write) sets
+	 * block_break so the CPU looks at once.  MMIO covers physical addresses
+	 * outside RAM; msr_hook gets MSRs the CPU does not know (x2APIC). */
+	void *env;
+	uint64_t event_deadline;      /* icount of the next device event */
+	void (*on_event)(struct cpu *c);
+	bool (*intr_pending)(struct cpu *c);
+	int (*intr_ack)(struct cpu *c);
+	bool nmi_pending;
+	uint64_t intr_inhibit_until;  /* STI / MOV SS shadow: no INTR before this icount */
+	uint64_t (*mmio_read)(struct cpu *c, uint64_t pa, int size);
+	void (*mmio_write)(struct cpu *c, uint64_t pa, int size, uint64_t v);
+	bool (*msr_hook)(struct cpu *c, uint32_t msr, uint64_t *v, bool write);
 	char error[160];              /* set with CPU_STOP_ERROR */
 };
 
@@ -187,6 +208,15 @@ _Noreturn void cpu_exception_noerr(struct cpu *c, int vector);
 #define cpu_gp0(c) cpu_exception((c), VEC_GP, 0)
 /* Raise a trap-style event (INT n, INT3, INTO, INT1; control.c). */
 _Noreturn void cpu_soft_event(struct cpu *c, int vector, int type);
+
+/* Event delivery (interrupt.c): an exception recorded by cpu_exception()
+ * once the run loop has unwound, and an external interrupt or NMI.  They may
+ * raise further exceptions (escalating to #DF and shutdown). */
+void cpu_deliver_exception(struct cpu *c);
+void cpu_deliver_interrupt(struct cpu *c, int vector);
+void cpu_deliver_nmi(struct cpu *c);
+/* May the CPU take a maskable interrupt now (RFLAGS.IF, shadows)? */
+bool cpu_intr_allowed(struct cpu *c);
 
 /* Flags: full RFLAGS value, and writing it back (flags.c). */
 uint64_t cpu_get_rflags(struct cpu *c);

@@ -2,23 +2,31 @@
  * exec.c - the run loop.
  *
  *   cpu_run
- *     loop: stop requests, HLT, instruction budget
- *       block = dcache_lookup(RIP)          (decoded-instruction cache)
+ *     loop: stop requests, device events, interrupts, HLT, the budget
+ *       block = dcache_next(RIP)            (decoded-instruction cache)
  *       for each insn in block:
  *         insn_rip = RIP; RIP += len        (handlers see the next RIP, as
  *         insn->handler(cpu, insn)           RIP-relative addressing needs)
  *         icount++                          (virtual time: retired insns)
  *         leave the block if RIP was changed (a taken branch) or a handler
- *         asked to (block_break: code written, mode changed)
+ *         asked to (block_break: code written, mode changed, an interrupt
+ *         line moved)
  *
  * A fault raised inside a handler longjmps back to cpu_run(), which restores
- * RIP to the faulting instruction; nothing of that instruction is retired.
- * Exception delivery through the IDT belongs to the system-mode work; until
- * then a run with exceptions_stop reports the exception to its caller.
+ * RIP to the faulting instruction (nothing of it is retired) or, for a
+ * trap-style event (INT n, INT3, INTO, INT1), retires it; then the event is
+ * delivered through the IDT (interrupt.c) and the loop goes on.  A run with
+ * exceptions_stop set reports the exception to its caller instead.
+ *
+ * Interrupts and device events are looked at between blocks only; a block
+ * never runs past event_deadline, so timers fire at an exact instruction,
+ * and a HLT with a timer pending skips virtual time forward to it (as QEMU's
+ * icount mode does), so a halted guest costs no host time.
  */
 #include <stdio.h>
 
 #include "dcache.h"
+#include "flags.h"
 #include "mem.h"
 
 /* RIP and the instruction count are kept in locals and only stored, so that
@@ -42,6 +50,59 @@ static void run_block(struct cpu *c, const struct dblock *b, uint64_t budget)
 	}
 }
 
+/* After a longjmp: fix RIP and the count for the kind of event, then deliver
+ * it or report it.  Returns true when the run must stop with *r. */
+static bool after_unwind(struct cpu *c, enum cpu_stop *r)
+{
+	if (c->exc_vector < 0) {                 /* emulator error, not x86 */
+		c->rip = c->insn_rip;
+		*r = CPU_STOP_ERROR;
+		return true;
+	}
+	if (c->exc_type >= EXC_TYPE_SOFT_INT)
+		c->icount++;
+	else
+		c->rip = c->insn_rip;
+	if (c->exceptions_stop) {
+		*r = CPU_STOP_EXCEPTION;
+		return true;
+	}
+	c->halted = false;
+	cpu_deliver_exception(c);                /* may longjmp here again */
+	dcache_chain_reset(c);
+	if (c->shutdown) {
+		*r = CPU_STOP_SHUTDOWN;
+		return true;
+	}
+	return false;
+}
+
+/* Device events and interrupts, between blocks.  Returns true if the CPU is
+ * halted with nothing left that could wake it.  Idle time skipped during a
+ * HLT stops at `end`, the run's budget. */
+static bool between_blocks(struct cpu *c, uint64_t end)
+{
+	if (c->on_event && c->icount >= c->event_deadline)
+		c->on_event(c);
+	if (c->nmi_pending) {
+		c->nmi_pending = false;
+		c->halted = false;
+		cpu_deliver_nmi(c);
+	} else if (c->intr_pending && cpu_intr_allowed(c) && c->intr_pending(c)) {
+		int vector = c->intr_ack(c);
+		c->halted = false;
+		if (vector >= 0)
+			cpu_deliver_interrupt(c, vector);
+	}
+	if (!c->halted)
+		return false;
+	if (!c->on_event || c->event_deadline == UINT64_MAX)
+		return true;
+	/* Idle: skip to the next event. */
+	c->icount = c->event_deadline < end ? c->event_deadline : end;
+	return false;
+}
+
 enum cpu_stop cpu_run(struct cpu *c, uint64_t max_insns)
 {
 	jmp_buf jb;
@@ -50,49 +111,39 @@ enum cpu_stop cpu_run(struct cpu *c, uint64_t max_insns)
 	enum cpu_stop r;
 
 	c->unwind = &jb;
-	if (setjmp(jb)) {
-		/* A fault restarts its instruction; a trap-style event (INT n,
-		 * INT3, INTO, INT1) retires it and RIP stays after it. */
-		if (c->exc_type >= EXC_TYPE_SOFT_INT)
-			c->icount++;
-		else
-			c->rip = c->insn_rip;
-		if (c->exc_vector < 0) {
-			r = CPU_STOP_ERROR;
-			goto out;
-		}
-		if (c->exceptions_stop) {
-			r = CPU_STOP_EXCEPTION;
-			goto out;
-		}
-		snprintf(c->error, sizeof c->error,
-			 "exception %d at %#llx: delivery through the IDT is not implemented yet",
-			 c->exc_vector, (unsigned long long)c->rip);
-		r = CPU_STOP_ERROR;
+	if (setjmp(jb) && after_unwind(c, &r))
 		goto out;
-	}
-	struct dblock *prev = NULL;  /* set after setjmp only: safe across longjmp */
+	struct dblock *prev = NULL;  /* assigned after setjmp: safe across longjmp */
 	for (;;) {
 		if (unlikely(c->stop_request)) {
 			c->stop_request = false;
 			r = CPU_STOP_REQUEST;
 			break;
 		}
-		if (unlikely(c->halted)) {
-			r = CPU_STOP_HLT;
+		if (c->shutdown) {
+			r = CPU_STOP_SHUTDOWN;
 			break;
+		}
+		if (c->on_event || c->intr_pending || c->halted || c->nmi_pending) {
+			if (between_blocks(c, end)) {
+				r = CPU_STOP_HLT;
+				break;
+			}
 		}
 		if (c->icount >= end) {
 			r = CPU_STOP_LIMIT;
 			break;
 		}
+		if (c->halted)
+			continue;
 		if (unlikely(dcache_has_dead(c))) {
 			dcache_reap(c);
 			prev = NULL;
 		}
 		c->insn_rip = c->rip;
 		struct dblock *b = dcache_next(c, prev);
-		run_block(c, b, end - c->icount);
+		uint64_t stop_at = end < c->event_deadline || !c->on_event ? end : c->event_deadline;
+		run_block(c, b, stop_at > c->icount ? stop_at - c->icount : 1);
 		prev = b;
 	}
 out:

@@ -206,6 +206,10 @@ static void report_stop(struct cpu *c, enum cpu_stop why)
 		fprintf(stderr, "nestlab: guest halted with nothing to wake it, at rip %#llx\n",
 			(unsigned long long)c->rip);
 		break;
+	case CPU_STOP_SHUTDOWN:
+		fprintf(stderr, "nestlab: triple fault: the processor shut down at rip %#llx\n",
+			(unsigned long long)c->rip);
+		break;
 	case CPU_STOP_REQUEST:
 		break;
 	}
