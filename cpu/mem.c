@@ -94,11 +94,19 @@ uint8_t *mem_translate(struct cpu *c, uint64_t lin, enum mem_access acc, uint64_
 	return c->ram + pa;
 }
 
+/* Physical addresses outside RAM belong to devices (machine.c's MMIO hook:
+ * local APIC, I/O APIC ...); with none there, reads float to all ones. */
+static uint64_t mmio_read(struct cpu *c, uint64_t pa, int size)
+{
+	return c->mmio_read ? c->mmio_read(c, pa, size) & size_mask(size) : size_mask(size);
+}
+
 uint64_t mem_read_slow(struct cpu *c, uint64_t lin, int size)
 {
+	uint64_t pa;
 	if (((lin & 0xfff) + (uint64_t)size) <= 4096) {
-		const uint8_t *p = mem_translate(c, lin, ACC_READ, NULL);
-		return p ? mem_load_host(p, size) : size_mask(size);
+		const uint8_t *p = mem_translate(c, lin, ACC_READ, &pa);
+		return p ? mem_load_host(p, size) : mmio_read(c, pa, size);
 	}
 	/* Crosses a page: byte by byte, each byte translated on its own. */
 	uint64_t v = 0;
@@ -106,16 +114,19 @@ uint64_t mem_read_slow(struct cpu *c, uint64_t lin, int size)
 		uint64_t a = lin + (uint64_t)k;
 		if (c->mode != CPU_MODE64)
 			a = (uint32_t)a;
-		const uint8_t *p = mem_translate(c, a, ACC_READ, NULL);
-		v |= (uint64_t)(p ? *p : 0xff) << (8 * k);
+		const uint8_t *p = mem_translate(c, a, ACC_READ, &pa);
+		v |= (p ? *p : mmio_read(c, pa, 1)) << (8 * k);
 	}
 	return v;
 }
 
 static void write_phys_bytes(struct cpu *c, uint8_t *p, uint64_t pa, int n, uint64_t v)
 {
-	if (!p)
-		return;         /* outside RAM: dropped (no device there yet) */
+	if (!p) {               /* outside RAM: a device, or nothing */
+		if (c->mmio_write)
+			c->mmio_write(c, pa, n, v & size_mask(n));
+		return;
+	}
 	if (c->page_code[pa >> 12])
 		dcache_invalidate_page(c, pa);
 	for (int k = 0; k < n; k++)
