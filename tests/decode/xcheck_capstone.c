@@ -15,7 +15,7 @@
  *   1/8  a VEX, EVEX or XOP escape with a valid map field, then random bytes
  *
  * Capstone 4.0.2 has a few known length bugs.  They are NOT papered over by
- * loosening the comparison: known_bug() names each exact encoding pattern,
+ * loosening the comparison: known_bug() (xcheck_known.c) names each exact pattern,
  * with the reason checked against the SDM, and the run counts every string
  * that fell under one.  Deterministic: a fixed seed unless --seed is given.
  *
@@ -35,16 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cpu.h"
-#include "insn.h"
-
-struct form { uint8_t map, byte, pfx; uint16_t ext; uint32_t flags; };
-static const struct form forms[] = {
-#define OP(name, map, byte, ext, pfx, flags) { map, byte, pfx, ext, flags },
-#include "opcodes.def"
-#undef OP
-};
-#define NFORMS (sizeof forms / sizeof forms[0])
+#include "xcheck.h"
 
 static uint64_t rng_state;
 static uint64_t rnd(void)              /* splitmix64 */
@@ -117,7 +108,7 @@ static void gen(uint8_t *b, int mode)
 		gen_vex(b, n, mode);
 		return;
 	}
-	const struct form *f = &forms[2 + rn(NFORMS - 2)];   /* skip ud, toolong */
+	const struct form *f = &forms[2 + rn(OP__COUNT - 2)];   /* skip ud, toolong */
 	static const uint8_t mpfx[] = { 0, 0, 0x66, 0xf3, 0xf2 };
 	if (f->pfx != P_ANY && mpfx[f->pfx] && n < 5)
 		b[n++] = mpfx[f->pfx];
@@ -136,222 +127,6 @@ static void gen(uint8_t *b, int mode)
 	b[n] = m;
 }
 
-/* ---- Capstone 4.0.2's known length bugs ----------------------------------------- */
-
-/* Each entry is one exact encoding pattern where Capstone 4.0.2 is wrong
- * and why (what the SDM says).  A mismatch counts as known only if it is
- * that pattern AND the lengths differ by exactly what the bug explains. */
-enum {
-	BUG_BRANCH66, BUG_66_THEN_REP, BUG_RET_REXW, BUG_UD1, BUG_UD0, BUG_SSE4A_PFX,
-	BUG_EVEX_RC, BUG_EVEX67_DISP, BUG_XOP_IMM16, NBUGS
-};
-static const char *const bug_names[NBUGS] = {
-	[BUG_BRANCH66] = "64-bit E8/E9/0F 8x with 66: Capstone takes rel16 (AMD's reading); "
-		"SDM Vol. 2 CALL/JMP/Jcc: operand size is forced to 64 bits in 64-bit mode, "
-		"Intel ignores 66H, the displacement stays rel32",
-	[BUG_66_THEN_REP] = "66 followed by F2/F3 before 68 PUSH Iz (64-bit) or E8 CALL Jz "
-		"(32-bit): Capstone drops the operand-size override; SDM Vol. 2 2.1.1: prefix "
-		"order does not matter and F2/F3 do not apply to these opcodes",
-	[BUG_RET_REXW] = "REX.W with 66/67 on C2 RET Iw (Capstone reads imm32) or with 67 on "
-		"E8 CALL (Capstone reads rel16); SDM Vol. 2 RET: C2 iw is always imm16; CALL: "
-		"in 64-bit mode E8 is rel32 whatever REX.W and 67 say",
-	[BUG_UD1] = "0F B9 UD1: Capstone 4 decodes no ModRM; SDM Vol. 2 UD: UD1 r32, r/m32 "
-		"is 0F B9 /r",
-	[BUG_UD0] = "0F FF UD0: Capstone 4 decodes no ModRM; SDM Vol. 2 UD: UD0 r32, r/m32 "
-		"is 0F FF /r",
-	[BUG_SSE4A_PFX] = "0F 78 register form: Capstone picks EXTRQ/INSERTQ (ib, ib) vs VMREAD "
-		"by the prefix byte right before 0F; SDM Vol. 2 2.1.1 / APM: 66 or F2 anywhere "
-		"in the prefixes selects, F2/F3 over 66",
-	[BUG_EVEX_RC] = "EVEX register form that Capstone prints with a rounding operand "
-		"({rn,rd,ru,rz}-sae): Capstone reads one byte too many; SDM Vol. 2 2.7.5: "
-		"embedded rounding reuses EVEX.L'L, no byte is added",
-	[BUG_EVEX67_DISP] = "64-bit EVEX with 67 and EVEX.X=0, r/m=100 (with EVEX.B=0) or "
-		"mod=00 r/m=101: Capstone drops the SIB byte or the disp32 ([r12], [rbp]); "
-		"SDM Vol. 2 Table 2-2, 2.2.1.2: r/m 100 always means a SIB, mod 00 r/m 101 "
-		"disp32, whatever the extension bits",
-	[BUG_XOP_IMM16] = "XOP map 0Ah (TBM BEXTR, LWPINS, LWPVAL) at operand size 16 (16-bit "
-		"mode, or 66 in 32/64-bit): Capstone reads an imm16; APM Vol. 3: the "
-		"immediate is always imm32 (id)",
-};
-static uint64_t bug_counts[NBUGS];
-
-struct pfx_scan {
-	int op;            /* position of the first opcode byte */
-	int has66, has67;
-	int rep_after_66;  /* an F2/F3 comes after a 66 */
-	int rexw;          /* REX.W directly before the opcode */
-	int rex;           /* the REX byte directly before the opcode, or 0 */
-	int rep;           /* the last F2/F3, or 0 */
-	int last_legacy;   /* the last legacy (non-REX) prefix byte, or 0 */
-};
-
-/* Skip legacy prefixes and (64-bit) REX, noting what was there. */
-static struct pfx_scan scan_prefixes(const uint8_t *b, int mode)
-{
-	struct pfx_scan s = { 0 };
-	int p = 0;
-	for (; p < 15; p++) {
-		uint8_t x = b[p];
-		int rex = mode == CPU_MODE64 && (x & 0xf0) == 0x40;
-		if (!rex && x != 0x66 && x != 0x67 && x != 0xf2 && x != 0xf3 && x != 0xf0 &&
-		    x != 0x26 && x != 0x2e && x != 0x36 && x != 0x3e && x != 0x64 && x != 0x65)
-			break;
-		s.has66 |= x == 0x66;
-		s.has67 |= x == 0x67;
-		if (x == 0xf2 || x == 0xf3)
-			s.rep = x;
-		if (!rex)
-			s.last_legacy = x;
-		s.rep_after_66 |= s.has66 && (x == 0xf2 || x == 0xf3);
-	}
-	s.op = p;
-	s.rexw = p > 0 && mode == CPU_MODE64 && (b[p - 1] & 0xf8) == 0x48;
-	s.rex = p > 0 && mode == CPU_MODE64 && (b[p - 1] & 0xf0) == 0x40 ? b[p - 1] : 0;
-	return s;
-}
-
-/* Returns the known Capstone bug this mismatch is, or -1. */
-static int known_bug(const uint8_t *b, int mode, int ours, int theirs, const char *cs_ops)
-{
-	struct pfx_scan s = scan_prefixes(b, mode);
-	if (s.op > 12)
-		return -1;
-	uint8_t o0 = b[s.op], o1 = b[s.op + 1], o2 = b[s.op + 2];
-	int near_branch = o0 == 0xe8 || o0 == 0xe9 || (o0 == 0x0f && (o1 & 0xf0) == 0x80);
-	if (mode == CPU_MODE64 && s.has66 && near_branch && theirs == ours - 2)
-		return BUG_BRANCH66;
-	if (s.rep_after_66 && theirs == ours + 2 &&
-	    ((mode == CPU_MODE64 && o0 == 0x68) || (mode == CPU_MODE32 && o0 == 0xe8)))
-		return BUG_66_THEN_REP;
-	if (o0 == 0xc2 && s.rexw && (s.has66 || s.has67) && theirs == ours + 2)
-		return BUG_RET_REXW;
-	if (o0 == 0xe8 && mode == CPU_MODE64 && s.rexw && s.has67 && theirs == ours - 2)
-		return BUG_RET_REXW;
-	if (o0 == 0x0f && o1 == 0xb9 && theirs < ours)
-		return BUG_UD1;
-	if (o0 == 0x0f && o1 == 0xff && theirs < ours)
-		return BUG_UD0;
-	if (o0 == 0x0f && o1 == 0x78 && (o2 >> 6) == 3 && (theirs == ours + 2 || theirs == ours - 2))
-		return BUG_SSE4A_PFX;
-	/* 62 P0 P1 P2 opcode ModRM: P2 bit 4 is EVEX.b */
-	int evex = o0 == 0x62 && (mode == CPU_MODE64 || (o1 >> 6) == 3) && s.op + 5 < 15;
-	uint8_t em = evex ? b[s.op + 5] : 0;          /* EVEX ModRM */
-	if (evex && (em >> 6) == 3 && strstr(cs_ops, "-sae}") && theirs == ours + 1)
-		return BUG_EVEX_RC;
-	if (evex && mode == CPU_MODE64 && s.has67 && !(o1 & 0x40) && (em >> 6) != 3 &&
-	    (((em & 7) == 4 && !(o1 & 0x20)) || (em & 0xc7) == 0x05) && theirs < ours)
-		return BUG_EVEX67_DISP;
-	/* 8F [RXB mmmmm]: map 0Ah */
-	if (o0 == 0x8f && (o1 & 0x1f) == 0x0a && ((mode == CPU_MODE16) != s.has66) &&
-	    theirs == ours - 2)
-		return BUG_XOP_IMM16;
-	return -1;
-}
-
-/* ---- memory operand fields ------------------------------------------------------------ */
-
-/* GPR number (0-15) of a Capstone register name of any width, 16 for
- * RIP/EIP, -1 for none or anything else. */
-static int gpr_num(csh cs, x86_reg r)
-{
-	static const char *const names[16][4] = {
-		{ "rax", "eax", "ax", "al" }, { "rcx", "ecx", "cx", "cl" },
-		{ "rdx", "edx", "dx", "dl" }, { "rbx", "ebx", "bx", "bl" },
-		{ "rsp", "esp", "sp", "spl" }, { "rbp", "ebp", "bp", "bpl" },
-		{ "rsi", "esi", "si", "sil" }, { "rdi", "edi", "di", "dil" },
-	};
-	if (r == X86_REG_INVALID)
-		return -1;
-	const char *n = cs_reg_name(cs, r);
-	if (!n)
-		return -1;
-	if (!strcmp(n, "rip") || !strcmp(n, "eip"))
-		return 16;
-	for (int k = 0; k < 8; k++)
-		for (int w = 0; w < 4; w++)
-			if (!strcmp(n, names[k][w]))
-				return k;
-	if (n[0] == 'r' && n[1] >= '0' && n[1] <= '9') {
-		int v = atoi(n + 1);
-		return v >= 8 && v <= 15 ? v : -1;
-	}
-	return -1;
-}
-
-/* Compare our ModRM memory operand with Capstone's first memory operand:
- * base, index, scale, displacement (modulo the address size), segment
- * override.  Returns 0 when they agree. */
-static int mem_fields_differ(csh cs, const cs_insn *ci, const struct insn *in, int mode)
-{
-	const cs_x86 *x = &ci->detail->x86;
-	const x86_op_mem *m = NULL;
-	for (int k = 0; k < x->op_count; k++)
-		if (x->operands[k].type == X86_OP_MEM) {
-			m = &x->operands[k].mem;
-			break;
-		}
-	if (!m)
-		return 1;
-	int base = gpr_num(cs, m->base), index = gpr_num(cs, m->index);
-	int our_base = in->flags & I_RIPREL ? 16 : in->base == REG_NONE ? -1 : in->base;
-	int our_index = in->index == REG_NONE ? -1 : in->index;
-	uint64_t amask = in->asize == 8 ? ~0ull : (1ull << (8 * in->asize)) - 1;
-	if (base != our_base || index != our_index)
-		return 1;
-	if (index >= 0 && m->scale != (1 << in->scale))
-		return 1;
-	if ((((uint64_t)m->disp - (uint64_t)(int64_t)in->disp) & amask) != 0)
-		return 1;
-	static const x86_reg sregs[6] = { X86_REG_ES, X86_REG_CS, X86_REG_SS,
-					  X86_REG_DS, X86_REG_FS, X86_REG_GS };
-	/* Capstone names an override only when there is one; in 64-bit mode
-	 * it also names the ignored CS/DS/ES/SS ones, which we drop. */
-	if (m->segment != X86_REG_INVALID) {
-		int fsgs = m->segment == X86_REG_FS || m->segment == X86_REG_GS;
-		if ((mode != CPU_MODE64 || fsgs) &&
-		    (!(in->flags & I_SEGOVR) || sregs[in->seg] != m->segment))
-			return 1;
-	} else if (in->flags & I_SEGOVR) {
-		return 1;
-	}
-	return 0;
-}
-
-/* Compare our immediate with Capstone's last immediate operand, modulo the
- * immediate's own width (Capstone prints some signed and some unsigned;
- * our sign-extension is the unit tests' business).  A branch's is compared
- * as its target, modulo 16 bits: Capstone wraps targets by the address size
- * and by AMD's 66H reading, neither of which is a length question.  ENTER
- * has two immediates, a far pointer a selector and an offset.  Returns 0 when
- * they agree, 1 when not, -1 when Capstone shows no immediate (AAM/AAD 10). */
-static int imm_differs(const cs_insn *ci, const struct insn *in, uint32_t flags)
-{
-	const cs_x86 *x = &ci->detail->x86;
-	int64_t v[2];
-	int n = 0;
-	for (int k = 0; k < x->op_count && n < 2; k++)
-		if (x->operands[k].type == X86_OP_IMM)
-			v[n++] = x->operands[k].imm;
-	if (n == 0)
-		return -1;
-	uint64_t last = (uint64_t)v[n - 1];
-	int zbytes = in->osize == 2 ? 2 : 4;
-	if (flags & F_REL)
-		return (uint16_t)(ci->address + ci->size + in->imm) != (uint16_t)last;
-	if (flags & F_IWIB)
-		return n != 2 || (uint16_t)v[0] != in->imm || (uint8_t)v[1] != in->imm2;
-	if (flags & F_FAR)
-		return n != 2 || (uint16_t)v[0] != (uint16_t)in->disp || (uint64_t)v[1] != in->imm;
-	if (flags & F_IB)
-		return (uint8_t)last != (uint8_t)in->imm;
-	if (flags & F_IW)
-		return (uint16_t)last != (uint16_t)in->imm;
-	if (flags & F_IZ)
-		return zbytes == 2 ? (uint16_t)last != (uint16_t)in->imm
-				   : (uint32_t)last != (uint32_t)in->imm;
-	return last != in->imm;                           /* Iv: the whole value */
-}
-
 /* ---- driver ------------------------------------------------------------------------ */
 
 static void print_bytes(const uint8_t *b, int n)
@@ -360,94 +135,7 @@ static void print_bytes(const uint8_t *b, int n)
 		printf("%02x%s", b[j], j + 1 < n ? " " : "");
 }
 
-/* ---- instruction names ---------------------------------------------------------------- */
-
-/* Does Capstone's mnemonic name the form we chose?  Our names are Intel
- * operand notation ("add_Ev_Gv"): the part before the first '_' is the
- * mnemonic, with these differences in spelling (cc forms are checked with
- * their condition, string and size-suffixed forms by their stem). */
-static const char *const cc_names[16] = { "o", "no", "b", "ae", "e", "ne", "be", "a",
-					  "s", "ns", "p", "np", "l", "ge", "le", "g" };
-static const struct { const char *ours, *stem; } name_alias[] = {
-	{ "callf", "lcall" }, { "jmpf", "ljmp" }, { "retf", "ret" }, { "sal", "sh" },
-	{ "cbw", "c" }, { "cwd", "c" }, { "xlat", "xlat" }, { "fwait", "wait" },
-	{ "insb", "insb" }, { "insv", "ins" }, { "outsb", "outsb" }, { "outsv", "outs" },
-	{ "movsb", "movsb" }, { "movsv", "movs" }, { "cmpsb", "cmpsb" }, { "cmpsv", "cmps" },
-	{ "stosb", "stosb" }, { "stosv", "stos" }, { "lodsb", "lodsb" }, { "lodsv", "lods" },
-	{ "scasb", "scasb" }, { "scasv", "scas" }, { "iret", "iret" }, { "pushf", "pushf" },
-	{ "popf", "popf" }, { "pusha", "pusha" }, { "popa", "popa" }, { "mov", "mov" },
-	{ "cmpxchg8b", "cmpxchg" }, { "fxsave", "fxsave" }, { "fxrstor", "fxrstor" },
-	{ "sysret", "sysret" }, { "sysexit", "sysexit" }, { "jrcxz", "j" }, { "nop", "" },
-	{ "test", "test" }, { "push", "push" }, { "pop", "pop" }, { "ret", "ret" },
-};
-
-static int name_ok(const struct insn *in, const char *mnem)
-{
-	/* Capstone puts prefixes into the mnemonic: "lock add", "rep stosb". */
-	for (const char *sp; (sp = strchr(mnem, ' ')) != NULL; )
-		mnem = sp + 1;
-	const char *ours = insn_op_name(in->op);
-	char base[32];
-	size_t n = strcspn(ours, "_");
-	if (n >= sizeof base)
-		return 0;
-	memcpy(base, ours, n);
-	base[n] = 0;
-	char want[32];
-	const char *cc = cc_names[in->imm2 & 15];
-	if (!strcmp(base, "jcc") || !strcmp(base, "setcc") || !strcmp(base, "cmovcc")) {
-		snprintf(want, sizeof want, "%s%s", base[0] == 'j' ? "j" : base[0] == 's' ? "set"
-			 : "cmov", cc);
-		return !strcmp(mnem, want);
-	}
-	if (!strcmp(mnem, base))
-		return 1;
-	for (size_t k = 0; k < sizeof name_alias / sizeof name_alias[0]; k++)
-		if (!strcmp(base, name_alias[k].ours))
-			return !strncmp(mnem, name_alias[k].stem, strlen(name_alias[k].stem));
-	return 0;
-}
-
-/* Where Capstone names a different instruction for the same bytes and
- * length, and is wrong (or reads a rule differently), by exact pattern. */
-enum { NBUG_PFX_POS, NBUG_67_AS_66, NBUG_NP_66, NBUG_REXB_90, NBUG_16BIT, NNBUGS };
-static const char *const nbug_names[NNBUGS] = {
-	[NBUG_PFX_POS] = "Capstone takes the mandatory prefix (66/F2/F3) only from the last "
-		"legacy prefix byte (VMXON/VMCLEAR/VMPTRLD, TZCNT/BSF, LZCNT/BSR); SDM Vol. 2 "
-		"2.1.1: prefix order is free, F2/F3 take precedence over 66",
-	[NBUG_67_AS_66] = "64-bit, 67 as the last legacy prefix before a REX: Capstone reads "
-		"it as the 66 selector (VMCLEAR, EXTRQ); 67 is the address-size override",
-	[NBUG_NP_66] = "66 on an NP form (CLFLUSH, SFENCE): Capstone names CLFLUSHOPT/PCOMMIT; "
-		"opcodes.def's P_NP takes 66 as an operand-size prefix (see its header)",
-	[NBUG_REXB_90] = "66 with REX.B on 90: Capstone says NOP/PAUSE; SDM Vol. 2 XCHG: "
-		"only 90 without REX.B is NOP, with REX.B it is XCHG r8, rAX",
-	[NBUG_16BIT] = "16-bit mode, a form selected by a mandatory F3/66 (TZCNT, LZCNT, "
-		"VMXON, VMCLEAR): Capstone 4 names the plain form (BSF, BSR, VMPTRLD); the "
-		"SDM's opcode tables do not depend on the mode for these",
-};
-static uint64_t nbug_counts[NNBUGS];
-
-static int name_known(const uint8_t *b, int mode, const struct insn *in)
-{
-	struct pfx_scan s = scan_prefixes(b, mode);
-	unsigned pfx = forms[in->op].pfx;
-	int decider = s.rep ? s.rep : s.has66 ? 0x66 : 0;
-	if (decider && decider != s.last_legacy &&
-	    (pfx != P_ANY || in->op == OP_bsf_Gv_Ev || in->op == OP_bsr_Gv_Ev))
-		return NBUG_PFX_POS;
-	if (decider && pfx != P_ANY && s.last_legacy == 0x67 && s.rex)
-		return NBUG_PFX_POS;
-	if (mode == CPU_MODE64 && s.last_legacy == 0x67 && s.rex && pfx == P_NP)
-		return NBUG_67_AS_66;
-	if (pfx == P_NP && s.has66 && !s.rep &&
-	    (in->op == OP_clflush_Mb || in->op == OP_sfence))
-		return NBUG_NP_66;
-	if (in->op == OP_xchg_Zv_rAX && b[s.op] == 0x90 && s.has66 && (s.rex & 1))
-		return NBUG_REXB_90;
-	if (mode == CPU_MODE16 && (pfx == P_F3 || pfx == P_66))
-		return NBUG_16BIT;
-	return -1;
-}
+static uint64_t bug_counts[NBUGS], nbug_counts[NNBUGS];
 
 struct xstats {
 	uint64_t decoded, agree, ud_agree, known, mismatches;
