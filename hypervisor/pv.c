@@ -276,6 +276,8 @@ static uint64_t load_elf(const uint8_t *img, uint64_t size, uint64_t first_mfn, 
     }
     if (!end)
         hv_panic("guest ELF has no loadable segment");
+    if (eh->entry < 0x1000 || eh->entry >= ((uint64_t)GUEST_PAGES << 12))
+        hv_panic("guest ELF entry point %lx is outside the guest's memory", eh->entry);
     *entry = eh->entry;
     return HV_ALIGN_UP(end, 4096) >> 12;
 }

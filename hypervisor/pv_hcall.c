@@ -157,6 +157,13 @@ static int64_t hc_iret(struct hv_vcpu *v, uint64_t a1, uint64_t a2, uint64_t a3)
         hv_guest_crash(v, "iret: bad code selector %lx", f[2]);
         return 0;
     }
+    if (f[1] >= 0x0000800000000000ULL) {
+        /* IRETQ to a non-canonical RIP would fault in ring 0, inside nesthv
+         * (SDM Vol. 2A, IRET: "IF RIP is not canonical THEN #GP(0)"), and an
+         * upper-half RIP is nesthv's anyway. */
+        hv_guest_crash(v, "iret: return address %lx outside the guest half", f[1]);
+        return 0;
+    }
     if (f[2] == PV_USER_CS && !d->user_l4) {
         hv_guest_crash(v, "iret to user mode without a user page table");
         return 0;

@@ -26,6 +26,8 @@
  *   self_map     a fresh page whose entry 0 points at itself, writable, then
  *                offered as an L4: the self-map would be a writable mapping
  *                of a page table (validation must refuse it)
+ *   bad_iret     iret to a non-canonical address, which IRETQ would fault on
+ *                inside nesthv: nesthv crashes the guest instead (exit 65)
  *   no_handler   #UD with no handler registered: nesthv crashes the guest
  *   evtchn       not an attack: the event-channel ABI working - a masked
  *                send stays pending, unmasking delivers the upcall, a bad
@@ -254,6 +256,14 @@ static void case_self_map(void)
     finish(ro == 1 && a < 0 && b < 0 && c < 0, "self_map");
 }
 
+static void case_bad_iret(void)
+{
+    uint64_t frame[6] = { 0, 0x8000000000000000ULL, PV_KERNEL_CS, 0x202,
+                          (uint64_t)kstack + sizeof kstack, PV_DS };
+    say("hostile: bad_iret: iret to %lx\n", frame[1]);
+    __asm__ volatile("movq %0, %%rsp; movl $6, %%eax; int $0x82" : : "r"(frame) : "memory");
+}
+
 static void case_evtchn(void)
 {
     static struct pv_trap_info ev[2];
@@ -280,7 +290,7 @@ static void case_evtchn(void)
 
 static const struct { const char *name; void (*fn)(void); } cases[] = {
     { "bad_stack", case_bad_stack }, { "evtchn", case_evtchn },
-    { "self_map", case_self_map },
+    { "self_map", case_self_map }, { "bad_iret", case_bad_iret },
     { "pt_write", case_pt_write }, { "pt_map_rw", case_pt_map_rw },
     { "map_hv", case_map_hv }, { "map_foreign", case_map_foreign },
     { "bad_cr3", case_bad_cr3 }, { "priv_kernel", case_priv_kernel },
