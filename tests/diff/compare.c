@@ -116,8 +116,19 @@ void print_sequence(FILE *f, const struct seq *s, const struct seq_code *c)
 		for (uint32_t b = 0; b < len && b < 15; b++)
 			snprintf(hex + 3 * b, sizeof hex - 3 * b, "%02x ", c->bytes[off + b]);
 		size_t n = cs_disasm(h, c->bytes + off, len, SEQ_CODE + off, 1, &insn);
-		fprintf(f, "    %#7llx: %-45s %s %s\n", (unsigned long long)(SEQ_CODE + off), hex,
-			n ? insn[0].mnemonic : "(capstone: no decode)", n ? insn[0].op_str : "");
+		const char *note = "";
+		if (!n && c->bytes[off] == 0xf0) {
+			/* Capstone 4 refuses LOCK where it is invalid (#UD):
+			 * show the instruction without it */
+			n = cs_disasm(h, c->bytes + off + 1, len - 1, SEQ_CODE + off + 1, 1, &insn);
+			note = "  (with LOCK: invalid, #UD)";
+		}
+		int cls = c->insn_item[k] >= 0 ? s->it[c->insn_item[k]].cls : -1;
+		char text[200];
+		snprintf(text, sizeof text, "%.32s %.120s%s", n ? insn[0].mnemonic : "(Capstone 4: no decode)",
+			 n ? insn[0].op_str : "", note);
+		fprintf(f, "    %#7llx: %-45s %-44s ; %s\n", (unsigned long long)(SEQ_CODE + off), hex,
+			text, gclass_name(cls));
 		if (n)
 			cs_free(insn, n);
 	}

@@ -147,6 +147,9 @@ int enc_encode(const struct enc_req *r, struct enc_out *o)
 	if (need && high)
 		return ENC_CONFLICT;
 
+	bool legacy = r->npfx > 0 || (r->modrm && r->rm.kind == XOP_MEM && r->rm.m.a32);
+	if (r->junk_rex && legacy)
+		put(o, r->junk_rex);
 	for (int k = 0; k < r->npfx; k++)
 		put(o, r->pfx[k]);
 	if (r->modrm && r->rm.kind == XOP_MEM && r->rm.m.a32)

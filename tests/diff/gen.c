@@ -69,7 +69,9 @@ void set_size(struct enc_req *r, int size)
 }
 
 /* Harmless extra prefixes: a null segment override (ignored in 64-bit
- * mode, SDM Vol. 1 3.3.7.1) or an empty REX. */
+ * mode, SDM Vol. 1 3.3.7.1), an empty REX, or a REX that a legacy prefix
+ * follows (ignored: REX must come last, SDM Vol. 2 2.2.1).  noise() runs
+ * before the size prefix is added, so the ignored REX lands in front. */
 void noise(struct gen *g, struct enc_req *r)
 {
 	static const uint8_t seg[4] = { 0x26, 0x2e, 0x36, 0x3e };
@@ -77,6 +79,8 @@ void noise(struct gen *g, struct enc_req *r)
 		add_pfx(r, seg[gr(g, 4)]);
 	if (gchance(g, 12))
 		r->rex40 = true;
+	if (!g->o->for_unicorn && gchance(g, 16))     /* Unicorn gap, see below */
+		r->junk_rex = (uint8_t)(0x40 + gr(g, 16));
 }
 
 bool reg_writable(struct gen *g, int reg, int size)
@@ -405,7 +409,8 @@ static void gen_bracket(struct gen *g, int cls, int level)
  *            immediate is not counted in the RIP offset): not generated
  *   LOCK NEG wrong SF/PF/CF: NEG on memory without LOCK only
  *   LOCK misuse (class badlock) executes instead of raising #UD
- *   TEST F6/F7 /1 (the alias of /0) raises #UD */
+ *   TEST F6/F7 /1 (the alias of /0) raises #UD
+ *   a REX followed by a legacy prefix is applied instead of ignored */
 static bool class_allowed(struct gen *g, int c)
 {
 	if (!(g->o->classes & (1ull << c)))

@@ -239,9 +239,15 @@ bool gen_nop(struct gen *g, struct item *it)
 		opc2(&r, 0x1f);
 		rm_op(&r, 0, false, 4, &e);
 		break;
-	default:                              /* 0F 19-1E: reserved-NOP hints */
+	default:
 		pick_E(g, it, &e, 4, false);
-		opc2(&r, (uint8_t)(0x19 + gr(g, 6)));
+		if (e.kind == XOP_MEM && gchance(g, 2)) {
+			/* 0F 18 /0-7: PREFETCHh and reserved NOPs; 0F 0D /0-7:
+			 * PREFETCH/PREFETCHW (AMD); no access, no fault */
+			opc2(&r, gchance(g, 2) ? 0x18 : 0x0d);
+		} else {
+			opc2(&r, (uint8_t)(0x19 + gr(g, 6)));   /* 0F 19-1E: reserved NOPs */
+		}
 		rm_op(&r, (int)gr(g, 8), false, 4, &e);
 		break;
 	}

@@ -10,6 +10,9 @@
  * bits (SDM Vol. 2 JMP/Jcc/CALL, APM Vol. 3 "near branches") - a known
  * vendor difference, not something to compare.
  *
+ * PUSH/POP of FS and GS are not generated: natively those selectors and
+ * the FS base belong to the host process's thread-local storage.
+ *
  * String items load RSI/RDI/RCX themselves and choose addresses with room
  * on both sides, so they stay inside the data page whatever DF is.
  */
