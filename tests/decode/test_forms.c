@@ -7,8 +7,9 @@
  * "need more bytes" (0), and the same bytes inside a 15-byte window must
  * give the same length.  test_coverage then proves that no form of
  * opcodes.def (other than ud/toolong) is missing from the table, so the list
- * and the decoder cannot drift apart silently; test_tables_agree checks
- * decode_len.c's "has ModRM" bitmaps against the F_MODRM column.
+ * and the decoder cannot drift apart silently; test_tables_agree and
+ * test_imm_tables_agree check decode_len.c's "has ModRM" bitmaps and
+ * immediate tables against the F_MODRM and immediate flags.
  */
 #include <CUnit/Basic.h>
 #include <stdio.h>
@@ -483,6 +484,36 @@ static void test_tables_agree(void)
 	}
 	CU_ASSERT_EQUAL(bad, 0);
 	CU_ASSERT_STRING_EQUAL(insn_op_name(OP_add_Ev_Gv), "add_Ev_Gv");
+}
+
+/* ... and so do its immediate sizes (32-bit operands, 64-bit addresses). */
+static void test_imm_tables_agree(void)
+{
+	static const struct { uint8_t map, byte; uint16_t ext; uint32_t flags; } defs[] = {
+#define OP(name, map, byte, ext, pfx, flags) { map, byte, ext, flags },
+#include "opcodes.def"
+#undef OP
+	};
+	struct dstate s = { .mode = M64, .osize = 4, .asize = 8 };
+	int bad = 0;
+	for (unsigned op = 2; op < OP__COUNT; op++) {
+		uint32_t f = defs[op].flags;
+		int want = (f & F_IB ? 1 : 0) + (f & F_IW ? 2 : 0) + (f & F_IZ ? 4 : 0) +
+			   (f & F_IV ? 4 : 0) + (f & F_MOFFS ? 8 : 0) + (f & F_IWIB ? 3 : 0) +
+			   (f & F_FAR ? 6 : 0);
+		uint8_t modrm = (uint8_t)(defs[op].ext & 0x400 ? defs[op].ext & 0xff
+					  : (defs[op].ext & 7) << 3);
+		int span = f & F_CC ? 16 : f & F_ZREG ? 8 : 1;
+		for (int k = 0; k < span; k++) {
+			int got = dlen_imm_size(&s, defs[op].map, defs[op].byte + k, modrm);
+			if (got != want) {
+				printf("\n  %s (map %d byte %02x): immediate table says %d, form %d",
+				       insn_op_name(op), defs[op].map, defs[op].byte + k, got, want);
+				bad++;
+			}
+		}
+	}
+	CU_ASSERT_EQUAL(bad, 0);
 	CU_ASSERT_STRING_EQUAL(insn_op_name(OP__COUNT + 5), "?");
 }
 
@@ -492,6 +523,7 @@ int main(void)
 		{ "every opcodes.def form", test_forms },
 		{ "coverage of opcodes.def", test_coverage },
 		{ "ModRM tables agree with opcodes.def", test_tables_agree },
+		{ "immediate tables agree with opcodes.def", test_imm_tables_agree },
 	};
-	return run_decode_tests("decode forms", tests, 3);
+	return run_decode_tests("decode forms", tests, 4);
 }
