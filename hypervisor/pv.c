@@ -122,6 +122,13 @@ static void pv_run(struct hv_vcpu *v, struct hv_exit *e)
         r->rip -= 2;                       /* a fault points at the INT */
         *e = (struct hv_exit){ .kind = HV_EXIT_EXCEPTION, .vector = 13, .has_error = true,
                                .error = PV_HYPERCALL_VECTOR * 8 + 2 };
+    } else if (vec == PV_SYSCALL_VECTOR && v->pv->user_mode &&
+               (v->pv->traps[vec].flags & PV_TI_DPL_MASK) != 3) {
+        /* The guest's gate for INT 0x80 is not open to user mode: what the
+         * CPU does for a gate with DPL < CPL (SDM 3A 7.12.1.1). */
+        r->rip -= 2;
+        *e = (struct hv_exit){ .kind = HV_EXIT_EXCEPTION, .vector = 13, .has_error = true,
+                               .error = PV_SYSCALL_VECTOR * 8 + 2 };
     } else if (vec == PV_SYSCALL_VECTOR) {
         e->kind = HV_EXIT_SOFTINT;
     } else if (vec == HV_VEC_TIMER || vec == HV_VEC_SPURIOUS) {

@@ -2,8 +2,8 @@
  *
  * A hypercall is INT 0x82 from the guest kernel: pv_run turned it into
  * HV_EXIT_HYPERCALL, the common loop called pv_hypercall, and here the
- * number in rax picks a handler from one table.  Arguments come in rdi, rsi,
- * rdx, r10, r8; the result goes back in rax (negative = -errno).
+ * number in rax picks a handler from one table.  Arguments come in rdi, rsi
+ * and rdx; the result goes back in rax (negative = -errno).
  *
  * Every handler treats its arguments as hostile: numbers are range-checked,
  * guest pointers go through pv_copy_from_guest (a software page walk that

@@ -12,7 +12,8 @@
  * Hypercall calling convention:
  *
  *     rax = hypercall number            INT 0x82     rax = result
- *     rdi, rsi, rdx, r10, r8 = arguments (Xen x86-64's argument registers)
+ *     rdi, rsi, rdx = arguments (the first three of Xen x86-64's argument
+ *     registers rdi, rsi, rdx, r10, r8; no nesthv hypercall needs more)
  *
  * All other registers are preserved.  Results < 0 are -errno values
  * (PV_E*).  Xen x86-64 enters through SYSCALL from a "hypercall page";
