@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "arch.h"
 #include "dcache.h"
 #include "flags.h"
 #include "mem.h"
@@ -52,6 +53,23 @@ void cpu_set_mode(struct cpu *c, enum cpu_mode mode)
 {
 	c->mode = mode;
 	cpu_tlb_flush(c);
+	c->block_break = true;
+}
+
+/* The code size follows from CR0.PE, EFLAGS.VM, EFER.LMA and CS.L/CS.D
+ * (SDM Vol. 3 2.2 and 5.2.1): call after any of them changes. */
+void cpu_update_mode(struct cpu *c)
+{
+	enum cpu_mode m;
+	uint16_t cs = c->seg[SEG_CS].attr;
+	if (!(c->cr0 & CR0_PE) || (c->rflags & FLAG_VM))
+		m = CPU_MODE16;
+	else if ((c->efer & EFER_LMA) && (cs & SEG_ATTR_L))
+		m = CPU_MODE64;
+	else
+		m = (cs & SEG_ATTR_DB) ? CPU_MODE32 : CPU_MODE16;
+	if (m != c->mode)
+		cpu_set_mode(c, m);
 }
 
 /* A flat state for instruction-level work: CPL 3 style 64-bit code, all

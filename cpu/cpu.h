@@ -97,6 +97,32 @@ struct cpu_segment {
 	uint64_t base;
 };
 
+/* GDTR and IDTR (SDM Vol. 3 2.4.1, 2.4.3); LDTR and TR are cpu_segments. */
+struct cpu_dtable {
+	uint64_t base;
+	uint32_t limit;
+};
+
+/* The x87/SSE state FXSAVE and FXRSTOR move (SDM Vol. 1 10.5.1, Table 10-2).
+ * Nestlab does not execute x87 or SSE instructions; it keeps the state so a
+ * kernel can save and restore it. */
+struct cpu_fpu {
+	uint16_t fcw, fsw;
+	uint8_t ftw;                  /* abridged tag word, as FXSAVE stores it */
+	uint16_t fop;
+	uint64_t fip, fdp;
+	uint32_t mxcsr, mxcsr_mask;
+	uint8_t st[8][16];            /* ST0-7 / MM0-7, 10 bytes used each */
+	uint8_t xmm[16][16];
+};
+
+/* MSRs kept in struct cpu (SDM Vol. 4 Table 2-2); msr.c reads and writes them. */
+struct cpu_msrs {
+	uint64_t star, lstar, cstar, sfmask, kernel_gs_base;
+	uint64_t sysenter_cs, sysenter_esp, sysenter_eip;
+	uint64_t apic_base, pat, misc_enable, tsc_aux;
+};
+
 /* Lazy arithmetic flags (see flags.h for the encoding). */
 struct cpu_lazy_flags {
 	uint64_t res;       /* result, sign-extended to 64 bits: gives SF, ZF, PF */
@@ -135,9 +161,14 @@ struct cpu {
 	struct cpu_lazy_flags lf;
 	struct cpu_segment seg[6];
 	uint64_t cr0, cr2, cr3, cr4, cr8, efer;
+	uint64_t dr[8];
+	struct cpu_dtable gdtr, idtr;
+	struct cpu_segment ldtr, tr;
+	struct cpu_msrs msr;
+	struct cpu_fpu fpu;
 	uint64_t tsc_offset;
 	int cpl;
-	enum cpu_mode mode;           /* from CS.L/CS.D and CR0.PE */
+	enum cpu_mode mode;           /* from CR0.PE, EFLAGS.VM, EFER.LMA, CS.L/D */
 
 	/* --- virtual time: retired instructions ----------------------------- */
 	uint64_t icount;
@@ -197,6 +228,7 @@ int  cpu_init(struct cpu *c, const struct cpu_model *model, uint64_t ram_bytes);
 void cpu_free(struct cpu *c);
 void cpu_reset_flat64(struct cpu *c);   /* 64-bit user-style flat state, for tests */
 void cpu_set_mode(struct cpu *c, enum cpu_mode mode);
+void cpu_update_mode(struct cpu *c);     /* from CR0, EFER, EFLAGS.VM, CS */
 
 /* Run up to max_insns instructions (0: no limit). */
 enum cpu_stop cpu_run(struct cpu *c, uint64_t max_insns);
