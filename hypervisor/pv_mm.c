@@ -284,7 +284,8 @@ int pv_leaf_type(struct hv_vcpu *v, uint64_t va)
     return pv_page(mfn)->type;
 }
 
-/* Re-prove the invariant over every in-use page table: each present entry
+/* Re-prove the invariant over every in-use page table: every L4 carries
+ * nesthv's own slots unchanged, each present entry
  * of an Lk table (k > 1) points at a guest frame typed L(k-1), each RW entry
  * of an L1 table at a guest frame typed writable, each other L1 entry at a
  * guest frame.  Then no page table is writable through any translation. */
@@ -301,6 +302,10 @@ bool pv_check_invariants(void)
             continue;
         const uint64_t *t = hv_frame_table(mfn);
         unsigned n = pg->type == PGT_L4 ? HV_GUEST_L4_SLOTS : 512;
+        if (pg->type == PGT_L4 && memcmp(t + HV_GUEST_L4_SLOTS,
+                                         (const uint64_t *)hv_phys_to_virt(hv_root_table()) +
+                                         HV_GUEST_L4_SLOTS, 256 * 8))
+            return hv_printf("nesthv: integrity: L4 %lx: hypervisor slots changed\n", mfn), false;
         for (unsigned i = 0; i < n; i++) {
             if (!(t[i] & PTE_P))
                 continue;
