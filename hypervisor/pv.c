@@ -9,6 +9,7 @@
  *   INT 0x80                     -> HV_EXIT_SOFTINT (a guest system call)
  *   APIC timer                   -> HV_EXIT_INTERRUPT
  *   #GP on a privileged insn     -> HV_EXIT_HLT / IO / MSR / CR / PRIV
+ *   #UD on "ud2; 'xen'; cpuid"   -> HV_EXIT_CPUID (Xen's forced emulation)
  *   any other exception          -> HV_EXIT_EXCEPTION
  *
  * The reverse direction - making the guest kernel see a trap - is
@@ -102,6 +103,21 @@ static bool decode_privileged(struct hv_vcpu *v, struct hv_exit *e)
     return false;
 }
 
+/* Xen's forced-emulation prefix: "ud2; .ascii \"xen\"; cpuid".  CPUID does
+ * not fault in ring 3 (no CPUID faulting here), so a PV kernel that wants
+ * the hypervisor's view of CPUID asks with this #UD-raising sequence. */
+static bool decode_forced_cpuid(struct hv_vcpu *v, struct hv_exit *e)
+{
+    static const uint8_t seq[7] = { 0x0f, 0x0b, 'x', 'e', 'n', 0x0f, 0xa2 };
+    uint8_t b[7];
+    if (pv_copy_from_guest(v, b, v->regs->rip, sizeof b) || memcmp(b, seq, sizeof b))
+        return false;
+    e->kind = HV_EXIT_CPUID;
+    e->insn = "cpuid";
+    e->insn_len = sizeof seq;
+    return true;
+}
+
 static bool vector_has_error(unsigned vec)
 {
     return vec == 8 || (vec >= 10 && vec <= 14) || vec == 17 || vec == 21;
@@ -135,6 +151,8 @@ static void pv_run(struct hv_vcpu *v, struct hv_exit *e)
         e->kind = HV_EXIT_INTERRUPT;
     } else if (vec == 13 && r->error == 0 && decode_privileged(v, e)) {
         /* e filled in by decode_privileged */
+    } else if (vec == 6 && decode_forced_cpuid(v, e)) {
+        /* e filled in by decode_forced_cpuid */
     } else {
         e->kind = HV_EXIT_EXCEPTION;
         e->has_error = vector_has_error(vec);

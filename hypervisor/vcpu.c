@@ -86,6 +86,31 @@ static void trace_exit(struct hv_vcpu *v, const struct hv_exit *e)
     hv_printf("\n");
 }
 
+/* CPUID as the guest should see it: the host's answer, minus the
+ * extensions nesthv does not offer its guest (VMX, SVM: no nesting yet),
+ * plus the "hypervisor present" bit (CPUID.1:ECX[31], reserved for this use
+ * by Intel and AMD) and a vendor leaf 0x40000000, as Xen ("XenVMMXenVMM")
+ * and KVM ("KVMKVMKVM") do. */
+static void handle_cpuid(struct hv_vcpu *v, const struct hv_exit *e)
+{
+    struct hv_regs *r = v->regs;
+    uint32_t leaf = (uint32_t)r->rax, out[4];
+    if (leaf >= 0x40000000 && leaf <= 0x400000ff) {
+        out[0] = 0x40000000;                 /* highest hypervisor leaf */
+        memcpy(&out[1], "NesthvNesthv", 12); /* ebx, ecx, edx */
+        if (leaf != 0x40000000)
+            out[0] = out[1] = out[2] = out[3] = 0;
+    } else {
+        hv_cpuid(leaf, (uint32_t)r->rcx, out);
+        if (leaf == 1)
+            out[2] = (out[2] & ~(1u << 5)) | (1u << 31);
+        if (leaf == 0x80000001)
+            out[2] &= ~(1u << 2);
+    }
+    r->rax = out[0], r->rbx = out[1], r->rcx = out[2], r->rdx = out[3];
+    r->rip += e->insn_len;
+}
+
 static void handle_exit(struct hv_vcpu *v, const struct hv_exit *e)
 {
     v->exits[e->kind]++;
@@ -107,8 +132,11 @@ static void handle_exit(struct hv_vcpu *v, const struct hv_exit *e)
             hv_apic_eoi();
         }
         break;
+    case HV_EXIT_CPUID:
+        handle_cpuid(v, e);
+        break;
     case HV_EXIT_HLT: case HV_EXIT_IO: case HV_EXIT_MSR:
-    case HV_EXIT_CR: case HV_EXIT_PRIV: case HV_EXIT_CPUID:
+    case HV_EXIT_CR: case HV_EXIT_PRIV:
         handle_privileged(v, e);
         break;
     default:

@@ -29,6 +29,8 @@
  *   bad_iret     iret to a non-canonical address, which IRETQ would fault on
  *                inside nesthv: nesthv crashes the guest instead (exit 65)
  *   no_handler   #UD with no handler registered: nesthv crashes the guest
+ *   cpuid        not an attack: forced-emulation CPUID (nesthv's view) next
+ *                to plain CPUID (the host's view, unfiltered: PV's limit)
  *   evtchn       not an attack: the event-channel ABI working - a masked
  *                send stays pending, unmasking delivers the upcall, a bad
  *                port is refused, sched_op block returns on a timer event
@@ -67,12 +69,22 @@ static void say(const char *fmt, ...)
     hc(PV_HC_console_write, (uint64_t)line, (uint64_t)n, 0);
 }
 
-static void finish(bool ok, const char *name)
+static void finish_as(bool ok, const char *name, const char *good, const char *bad)
 {
-    say("hostile: %s: %s\n", name, ok ? "all refused, guest still running" : "NOT REFUSED");
+    say("hostile: %s: %s\n", name, ok ? good : bad);
     hc(PV_HC_shutdown, ok ? 0 : 1, 0, 0);
     for (;;)
         ;
+}
+
+static void finish(bool ok, const char *name)         /* an attack case */
+{
+    finish_as(ok, name, "all refused, guest still running", "NOT REFUSED");
+}
+
+static void finish_check(bool ok, const char *name)   /* an ABI check */
+{
+    finish_as(ok, name, "all checks passed", "CHECK FAILED");
 }
 
 /* Run one instruction (or store); a fault resumes after it.  Returns true if
@@ -106,6 +118,8 @@ void trap(struct trapframe *tf)
     faults++;
     tf->rip = resume_rip;
 }
+
+static bool has_word(const char *s, const char *w);
 
 static uint64_t mfn_of(uint64_t va) { return si->first_mfn + (va >> 12); }
 
@@ -264,6 +278,36 @@ static void case_bad_iret(void)
     __asm__ volatile("movq %0, %%rsp; movl $6, %%eax; int $0x82" : : "r"(frame) : "memory");
 }
 
+static void cpuid(bool forced, uint32_t leaf, uint32_t r[4])
+{
+    if (forced)
+        __asm__ volatile(PV_FORCED_CPUID : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3])
+                         : "a"(leaf), "c"(0));
+    else
+        __asm__ volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3])
+                         : "a"(leaf), "c"(0));
+}
+
+static void case_cpuid(void)
+{
+    uint32_t sig[4], f1[4], x1[4], p1[4], px[4];
+    char name[13];
+    cpuid(true, 0x40000000, sig);
+    cpuid(true, 1, f1);
+    cpuid(true, 0x80000001, x1);
+    cpuid(false, 1, p1);
+    cpuid(false, 0x80000001, px);
+    memcpy(name, &sig[1], 12);
+    name[12] = 0;
+    say("hostile: cpuid: forced: leaf 0x40000000 \"%s\", hypervisor bit %u, vmx %u, svm %u\n",
+        name, f1[2] >> 31, f1[2] >> 5 & 1, x1[2] >> 2 & 1);
+    say("hostile: cpuid: plain (unfiltered host view): hypervisor bit %u, svm %u\n",
+        p1[2] >> 31, px[2] >> 2 & 1);
+    bool ok = has_word(name, "NesthvNesthv") && (f1[2] >> 31) && !(f1[2] >> 5 & 1) &&
+              !(x1[2] >> 2 & 1);
+    finish_check(ok, "cpuid");
+}
+
 static void case_evtchn(void)
 {
     static struct pv_trap_info ev[2];
@@ -285,12 +329,13 @@ static void case_evtchn(void)
     say("hostile: evtchn: send %s, held while masked %s, upcall %s, bad port %s, timer %s\n",
         a == 0 ? "ok" : "FAILED", held ? "yes" : "NO", got ? "yes" : "NO",
         b == -PV_EINVAL ? "refused" : "ACCEPTED", timer ? "woke block" : "NO");
-    finish(a == 0 && held && got && b == -PV_EINVAL && timer, "evtchn");
+    finish_check(a == 0 && held && got && b == -PV_EINVAL && timer, "evtchn");
 }
 
 static const struct { const char *name; void (*fn)(void); } cases[] = {
     { "bad_stack", case_bad_stack }, { "evtchn", case_evtchn },
     { "self_map", case_self_map }, { "bad_iret", case_bad_iret },
+    { "cpuid", case_cpuid },
     { "pt_write", case_pt_write }, { "pt_map_rw", case_pt_map_rw },
     { "map_hv", case_map_hv }, { "map_foreign", case_map_foreign },
     { "bad_cr3", case_bad_cr3 }, { "priv_kernel", case_priv_kernel },

@@ -36,6 +36,13 @@
 #define PV_SYSCALL_VECTOR   0x80   /* guest user -> guest kernel (reflected) */
 #define PV_EVENT_VECTOR     0x30   /* trap-table slot of the event upcall */
 
+/* CPUID.  A plain CPUID instruction in a PV guest runs on the hardware and
+ * sees the host's answer (it does not fault in ring 3).  To get nesthv's
+ * answer - VMX and SVM hidden, the hypervisor bit CPUID.1:ECX[31] set, leaf
+ * 0x40000000 = max leaf and "NesthvNesthv" in ebx, ecx, edx - prefix it with
+ * Xen's forced-emulation signature: */
+#define PV_FORCED_CPUID ".byte 0x0f, 0x0b, 0x78, 0x65, 0x6e; cpuid"  /* ud2; "xen"; cpuid */
+
 /* Hypercall numbers.                     arguments                       */
 #define PV_HC_console_write    0  /* (const char *buf, len) -> bytes written  */
 #define PV_HC_set_trap_table   1  /* (const struct pv_trap_info *table)       */
