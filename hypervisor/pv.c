@@ -192,6 +192,11 @@ static void pv_inject(struct hv_vcpu *v, unsigned vector, bool has_error, uint64
     frame[n++] = vflags;
     frame[n++] = r->rsp;
     frame[n++] = r->ss;
+    if (d->user_mode && !d->kernel_sp) {
+        hv_guest_crash(v, "%s in user mode, but no kernel stack (stack_switch)",
+                       hv_vector_name(vector));
+        return;
+    }
     if (d->user_mode) {                   /* user -> kernel: switch tables, stack */
         d->user_mode = false;
         pv_load_cr3(v);
@@ -200,9 +205,9 @@ static void pv_inject(struct hv_vcpu *v, unsigned vector, bool has_error, uint64
         sp = r->rsp;
     }
     sp = (sp & ~15ULL) - n * 8;
-    if (!sp || pv_copy_to_guest(v, sp, frame, n * 8)) {
+    if (pv_copy_to_guest(v, sp, frame, n * 8)) {
         hv_guest_crash(v, "cannot push the bounce frame for vector %u at %lx (%s)",
-                       vector, sp, sp ? pv_copy_error() : "no kernel stack");
+                       vector, sp, pv_copy_error());
         return;
     }
     r->rip = ti->address;
