@@ -108,4 +108,9 @@ void user_task_main(long id) __attribute__((noreturn));
 
 enum { SYS_write = 1, SYS_getpid, SYS_yield, SYS_preempts, SYS_exit };
 
+/* A task may probe whether an address is readable: it loads from it with
+ * rax = PROBE_MAGIC and r11 = where to continue if the load faults; the
+ * page-fault handler then resumes there instead of killing the task. */
+#define PROBE_MAGIC 0x45424f5250ULL      /* "PROBE" */
+
 #endif

@@ -143,7 +143,11 @@ void task_kill(struct trapframe *tf, const char *why)
 
 bool task_page_fault(struct trapframe *tf, uint64_t cr2)
 {
-    (void)tf;
+    if (tf->rax == PROBE_MAGIC && tf->r11 >= USER_BASE &&
+        tf->r11 < USER_BASE + (uint64_t)(__user_end - __user_start)) {
+        tf->rip = tf->r11;                /* a probe: continue at its fixup */
+        return true;
+    }
     if ((cr2 & ~(PAGE_SIZE - 1)) != USER_DEMAND || (mm_lookup(current->l4, cr2) & PTE_P))
         return false;
     mm_map(current->l4, USER_DEMAND, mm_alloc_page(), PTE_P | PTE_RW | PTE_US);

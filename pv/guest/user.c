@@ -54,6 +54,21 @@ static void say(long id, const char *a, unsigned long num, const char *b)
     sys(SYS_write, (long)l.s, l.n);
 }
 
+/* Can ring 3 read this address?  See PROBE_MAGIC in guest.h. */
+static bool can_read(unsigned long addr)
+{
+    unsigned long ok;
+    __asm__ volatile("leaq 1f(%%rip), %%r11\n\t"
+                     "movq %2, %%rax\n\t"
+                     "movq $1, %0\n\t"
+                     "movq (%1), %%rax\n\t"
+                     "jmp 2f\n"
+                     "1:\tmovq $0, %0\n"
+                     "2:"
+                     : "=&r"(ok) : "r"(addr), "i"(PROBE_MAGIC) : "rax", "r11", "memory");
+    return ok;
+}
+
 static unsigned long sum_of_squares(unsigned long n)
 {
     unsigned long s = 0;
@@ -86,6 +101,8 @@ void user_task_main(long id)
     say(id, "demand page holds ", *demand, " after the fault");
     sys(SYS_yield, 0, 0);
     say(id, "back after yield", 0, NULL);
+    say(id, can_read(0x100000) ? "kernel memory at 0x100000: READABLE from ring 3"
+                               : "kernel memory at 0x100000: not readable from ring 3", 0, NULL);
     unsigned long spins = 0;
     while (sys(SYS_preempts, 0, 0) < 2)
         spins += sum_of_squares(100) & 1;
