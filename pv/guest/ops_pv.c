@@ -26,9 +26,15 @@ static inline int64_t hypercall(uint64_t nr, uint64_t a1, uint64_t a2, uint64_t 
     return r;
 }
 
+/* nesthv rate-limits the console (hypervisor/pv_hcall.c); on -EBUSY wait
+ * for the next tick of virtual time and try again, rather than lose output. */
 static void pv_console_write(const char *s, size_t n)
 {
-    hypercall(PV_HC_console_write, (uint64_t)s, n, 0);
+    while (hypercall(PV_HC_console_write, (uint64_t)s, n, 0) == -PV_EBUSY) {
+        uint64_t t = shared->ticks;
+        while (shared->ticks == t)
+            hypercall(PV_HC_sched_op, PV_SCHED_yield, 0, 0);
+    }
 }
 
 static void pv_init(uint64_t start_info)
