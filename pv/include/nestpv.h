@@ -134,7 +134,12 @@ struct pv_mmu_update {
  * to the virtual timer at boot (Xen binds VIRQ_TIMER with EVTCHNOP_bind_virq;
  * nesthv's binding is fixed).  A pending unmasked port sets
  * vcpu.upcall_pending, and if vcpu.upcall_mask is 0 nesthv bounces to the
- * trap-table entry of PV_EVENT_VECTOR. */
+ * trap-table entry of PV_EVENT_VECTOR (with events masked); the handler
+ * clears upcall_pending and the pending bits it has seen.
+ * event_channel_op(PV_EVTCHN_send, port) marks a port 1..63 pending: with a
+ * single domain there is no other end, so a send is a loopback - enough for
+ * a guest to interrupt itself, as an IPI would (Xen: EVTCHNOP_send on an
+ * interdomain or IPI channel). */
 #define PV_NR_PORTS   64
 #define PV_PORT_TIMER 1
 
