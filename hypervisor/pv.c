@@ -217,6 +217,9 @@ static void pv_inject(struct hv_vcpu *v, unsigned vector, bool has_error, uint64
     r->rflags = (r->rflags & ~(uint64_t)(RFLAGS_TF | RFLAGS_NT | RFLAGS_RF)) | HV_RFLAGS_IF;
     if ((ti->flags & PV_TI_MASK_EVENTS) || vector == PV_EVENT_VECTOR)
         d->shared->vcpu.upcall_mask = 1;
+    if (v->trace)
+        hv_printf("nesthv: trace: bounce vector %u to guest kernel handler %lx, frame at %lx\n",
+                  vector, ti->address, sp);
 }
 
 static void pv_deliver_events(struct hv_vcpu *v)
