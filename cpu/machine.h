@@ -112,6 +112,9 @@ struct machine {
 	/* the guest wrote v to port 0xF4 (isa-debug-exit): the run ended */
 	bool exited;
 	uint32_t exit_value;
+	/* the guest asked for a reset (port 0x92 bit 0, 0xCF9, 8042 command
+	 * 0xFE): the run ended, as QEMU's does with -no-reboot */
+	bool reset_requested;
 
 	/* buses */
 	uint8_t port_map[65536];         /* port -> index + 1 in ports[], 0 = none */
@@ -126,7 +129,7 @@ struct machine {
 	/* ISA interrupt lines, bit n = IRQ n asserted (level as devices drive it) */
 	uint32_t isa_irq;
 
-	/* devices (cpu/dev/*.c) */
+	/* devices (cpu/dev/ files) */
 	struct pic_pair pic;
 	struct pit8254 pit;
 	struct uart16550 uart;
@@ -134,6 +137,7 @@ struct machine {
 	struct ioapic ioapic;
 	struct cmos_rtc rtc;
 	struct fw_cfg fwcfg;
+	struct kbc8042 kbc;
 	struct vga_text vga;
 };
 
@@ -145,7 +149,8 @@ struct machine *machine_create(const struct machine_config *cfg, char *err, size
 void machine_destroy(struct machine *m);
 
 /* Run up to max_insns instructions (0: no limit).  CPU_STOP_REQUEST with
- * m->exited set means the guest wrote its exit value to port 0xF4. */
+ * m->exited set means the guest wrote its exit value to port 0xF4; with
+ * m->reset_requested, that it asked the board for a reset. */
 enum cpu_stop machine_run(struct machine *m, uint64_t max_insns);
 
 /* The VGA text screen as the UI shows it: 25 rows of 80 characters (code

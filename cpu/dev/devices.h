@@ -94,13 +94,21 @@ struct cmos_rtc {
 	bool nmi_disabled;
 	uint8_t ram[128];
 	uint64_t epoch;             /* seconds since 1970 at icount 0 */
-	uint64_t periodic_next;
+	uint64_t periodic_next;     /* icount of the next periodic / update-ended */
+	uint64_t update_next;       /* interrupt, when armed (else UINT64_MAX) */
 };
 
 /* ---- QEMU fw_cfg and the small fixed-function ports (misc.c) ------------------- */
 struct fw_cfg {
 	uint16_t key;
 	uint32_t offset;
+};
+struct kbc8042 {
+	uint8_t command;            /* last command awaiting a data byte, or 0 */
+	uint8_t out;                /* output buffer */
+	bool out_full;
+	uint8_t config;             /* the controller's command byte */
+	uint8_t output_port;        /* bit 0 reset line (active low), bit 1 A20 */
 };
 struct vga_text {
 	uint8_t crtc_index;
