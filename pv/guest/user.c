@@ -4,7 +4,8 @@
  * linked into its own page-aligned range of the kernel image; the kernel
  * copies those pages to USER_BASE in each task's address space (task.c).
  * So it may use only its own code, string literals and the stack: no
- * kernel globals, no kernel functions.  System calls are INT 0x80 with the
+ * kernel globals, no kernel functions - not even the memset/memcpy gcc emits
+ * for large initialisers and structure copies, so this file avoids both.  System calls are INT 0x80 with the
  * number in rax and arguments in rdi, rsi - the same instruction natively
  * and under nesthv, where nesthv reflects it to the guest kernel.
  *
@@ -41,7 +42,8 @@ static void add_num(struct line *l, unsigned long v)
 
 static void say(long id, const char *a, unsigned long num, const char *b)
 {
-    struct line l = { .n = 0 };
+    struct line l;                 /* not "= { 0 }": gcc may turn that into a */
+    l.n = 0;                       /* call to the kernel's memset, unreachable here */
     add(&l, "[task ");
     add_num(&l, (unsigned long)id);
     add(&l, "] ");
