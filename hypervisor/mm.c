@@ -55,7 +55,7 @@ void hv_frames_done(void)
     nr_free = 0;
     for (uint64_t p = 0; p < max_pfn; p++)
         nr_free += frame_free(p);
-    hv_printf("nesthv: memory: %lu MiB of RAM, %lu frames free\n",
+    hv_printf("nesthv: memory: frames tracked up to %lu MiB (RAM below 4 GiB), %lu free\n",
               (max_pfn * 4096) >> 20, nr_free);
 }
 
