@@ -1,21 +1,24 @@
 /*
  * main.c - the `nestlab` command.
  *
- *   nestlab [run] [--cpu MODEL] [--mem MB] [--max-insns N] [--load ADDR]
- *                 [--stats] [IMAGE]
+ *   nestlab [run] [--cpu MODEL] [--mem MB] [--append CMDLINE] [--max-insns N]
+ *                 [--load ADDR] [--multiboot2] [--stats] [IMAGE [MODULE...]]
  *
- * For now an IMAGE is a flat binary, loaded at --load (default 0x100000) and
- * started there in flat 64-bit mode; Multiboot images, devices and the
- * step-through UI arrive with later work.  With no IMAGE, nestlab runs its
- * built-in demo program (demo_guest.S).
+ * `nestlab run IMAGE` boots IMAGE on the small PC (cpu/machine.c) as
+ * `qemu-system-x86_64 -kernel IMAGE` would: a Multiboot kernel (cpu/loader.c)
+ * gets the command line "IMAGE CMDLINE" (QEMU's convention for Multiboot 1)
+ * and the modules, each "FILE [ARGS]" as QEMU's -initrd takes them.  An
+ * image without a Multiboot header is a flat binary started in 64-bit mode
+ * at CPL 0 at --load (default 0x100000).  With no IMAGE, nestlab runs its
+ * built-in demo program (demo_guest.S) as a flat binary.
  *
- * The guest talks to us through two ports, as under QEMU and Bochs:
- *   0xE9  debug console: each byte written goes to stdout
- *   0xF4  debug exit: writing v ends the run with exit status v
- * nestlab's own messages go to stderr.  Exit statuses of nestlab itself:
- *   v    the guest wrote v to port 0xF4
- *   64   usage error        65  bad image        66  emulator error
- *   67   guest exception    68  --max-insns reached  69  HLT with nothing to wake it
+ * The guest's serial port (COM1) and debug console (port 0xE9) go to stdout;
+ * nestlab's own messages go to stderr.  Exit statuses:
+ *   v    the guest wrote v to port 0xF4 (QEMU's isa-debug-exit makes QEMU
+ *        exit with (v << 1) | 1 instead; the boot tests compare v)
+ *   64 usage error   65 bad image   66 emulator error   67 guest exception
+ *   (flat binaries only: they have no IDT)   68 --max-insns reached
+ *   69 HLT with interrupts off or nothing to wake it   70 triple fault
  */
 #include <errno.h>
 #include <stdio.h>
@@ -23,14 +26,16 @@
 #include <string.h>
 #include <time.h>
 
-#include "cpu.h"
-#include "flags.h"
+#include "loader.h"
+#include "machine.h"
 #include "model.h"
 
 enum {
 	EXIT_USAGE = 64, EXIT_IMAGE = 65, EXIT_EMU = 66, EXIT_GUEST_EXC = 67,
-	EXIT_LIMIT = 68, EXIT_HALT = 69,
+	EXIT_LIMIT = 68, EXIT_HALT = 69, EXIT_TRIPLE = 70,
 };
+
+#define MAX_MODULES 32
 
 extern const uint8_t demo_guest_start[], demo_guest_end[];
 
@@ -39,48 +44,30 @@ struct run_opts {
 	uint64_t mem_mb;
 	uint64_t max_insns;
 	uint64_t load;
+	bool load_given, mb2, stats;
+	const char *append;
 	const char *image;
-	bool stats;
+	const char *mods[MAX_MODULES];
+	int nmods;
 };
-
-struct io_state {
-	bool exited;
-	int status;
-	struct cpu *cpu;
-};
-
-static uint32_t io_read(void *opaque, uint16_t port, int size)
-{
-	(void)opaque;
-	(void)port;
-	return size == 1 ? 0xff : size == 2 ? 0xffff : 0xffffffffu;
-}
-
-static void io_write(void *opaque, uint16_t port, int size, uint32_t v)
-{
-	struct io_state *io = opaque;
-	(void)size;
-	if (port == 0xe9) {
-		putchar((int)(v & 0xff));
-	} else if (port == 0xf4) {
-		io->exited = true;
-		io->status = (int)(v & 0xff);
-		io->cpu->stop_request = true;
-		io->cpu->block_break = true;
-	}
-}
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: nestlab [run] [--cpu MODEL] [--mem MB] [--max-insns N]\n"
-		"               [--load ADDR] [--stats] [IMAGE]\n"
-		"  IMAGE       flat 64-bit binary (default: the built-in demo)\n"
-		"  --cpu       novt (default), vmx, svm\n"
-		"  --mem       guest RAM in MiB (default 64)\n"
-		"  --max-insns stop after N instructions (exit status 68)\n"
-		"  --load      load and start address (default 0x100000)\n"
-		"  --stats     print instructions retired and speed on stderr\n");
+		"usage: nestlab [run] [options] [IMAGE [MODULE...]]\n"
+		"  IMAGE         a Multiboot 1/2 kernel, or a flat 64-bit binary\n"
+		"                (default: the built-in demo)\n"
+		"  MODULE        \"FILE [ARGS]\": a Multiboot module and its string\n"
+		"  --cpu M       novt (default), vmx, svm\n"
+		"  --mem MB      guest RAM in MiB (default 128, at most 3072)\n"
+		"  --append S    kernel command line\n"
+		"  --max-insns N stop after N instructions (exit status 68)\n"
+		"  --load ADDR   load a flat binary here and start it (default 0x100000)\n"
+		"  --multiboot2  use the Multiboot 2 header when an image has both\n"
+		"  --stats       print instructions retired and speed on stderr\n"
+		"exit status: the guest's port 0xF4 value; 64 usage, 65 bad image,\n"
+		"  66 emulator error, 67 guest exception (flat), 68 --max-insns,\n"
+		"  69 halted for good, 70 triple fault\n");
 }
 
 static int parse_u64(const char *s, uint64_t *out)
@@ -92,6 +79,12 @@ static int parse_u64(const char *s, uint64_t *out)
 		return -1;
 	*out = v;
 	return 0;
+}
+
+static int bad(const char *what, const char *v)
+{
+	fprintf(stderr, "nestlab: %s, not '%s'\n", what, v);
+	return -1;
 }
 
 static int parse_args(int argc, char **argv, struct run_opts *o)
@@ -107,34 +100,44 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 			exit(0);
 		} else if (strcmp(a, "--stats") == 0) {
 			o->stats = true;
+		} else if (strcmp(a, "--multiboot2") == 0) {
+			o->mb2 = true;
 		} else if (strcmp(a, "--cpu") == 0 && has_val) {
 			o->cpu = argv[++k];
+		} else if (strcmp(a, "--append") == 0 && has_val) {
+			o->append = argv[++k];
 		} else if (strcmp(a, "--mem") == 0 && has_val) {
-			if (parse_u64(argv[++k], &o->mem_mb) || o->mem_mb < 2 || o->mem_mb > 65536)
-				return fprintf(stderr, "nestlab: --mem wants 2..65536 (MiB), not '%s'\n", argv[k]), -1;
+			if (parse_u64(argv[++k], &o->mem_mb) || o->mem_mb < 2 ||
+			    o->mem_mb > (MACHINE_MAX_RAM >> 20))
+				return bad("--mem wants 2..3072 (MiB)", argv[k]);
 		} else if (strcmp(a, "--max-insns") == 0 && has_val) {
 			if (parse_u64(argv[++k], &o->max_insns) || o->max_insns == 0)
-				return fprintf(stderr, "nestlab: --max-insns wants a positive number, not '%s'\n", argv[k]), -1;
+				return bad("--max-insns wants a positive number", argv[k]);
 		} else if (strcmp(a, "--load") == 0 && has_val) {
 			if (parse_u64(argv[++k], &o->load))
-				return fprintf(stderr, "nestlab: --load wants an address, not '%s'\n", argv[k]), -1;
-		} else if (a[0] == '-') {
-			return fprintf(stderr, "nestlab: unknown option '%s' (or missing value)\n", a), -1;
+				return bad("--load wants an address", argv[k]);
+			o->load_given = true;
+		} else if (a[0] == '-' && a[1] != '\0') {
+			fprintf(stderr, "nestlab: unknown option '%s' (or missing value)\n", a);
+			return -1;
 		} else if (!o->image) {
 			o->image = a;
+		} else if (o->nmods < MAX_MODULES) {
+			o->mods[o->nmods++] = a;
 		} else {
-			return fprintf(stderr, "nestlab: more than one image: '%s'\n", a), -1;
+			fprintf(stderr, "nestlab: more than %d modules\n", MAX_MODULES);
+			return -1;
 		}
 	}
 	return 0;
 }
 
 /* Read a whole file; NULL with a message on failure. */
-static uint8_t *read_file(const char *path, size_t *len)
+static uint8_t *slurp(const char *path, size_t *len)
 {
 	FILE *f = fopen(path, "rb");
 	if (!f) {
-		fprintf(stderr, "nestlab: cannot open image '%s': %s\n", path, strerror(errno));
+		fprintf(stderr, "nestlab: cannot open '%s': %s\n", path, strerror(errno));
 		return NULL;
 	}
 	uint8_t *buf = NULL;
@@ -156,113 +159,157 @@ static uint8_t *read_file(const char *path, size_t *len)
 		if (got == 0)
 			break;
 	}
+	bool failed = ferror(f);
 	fclose(f);
+	if (failed) {
+		fprintf(stderr, "nestlab: error reading '%s'\n", path);
+		free(buf);
+		return NULL;
+	}
 	*len = n;
 	return buf;
 }
 
-static int load_image(struct cpu *c, const struct run_opts *o)
+/* Modules: "FILE [ARGS]"; the whole string is the module's Multiboot string. */
+static int read_modules(const struct run_opts *o, struct loader_module *m, uint8_t **bufs)
 {
-	const uint8_t *img = demo_guest_start;
-	size_t len = (size_t)(demo_guest_end - demo_guest_start);
-	uint8_t *file = NULL;
-	if (o->image) {
-		file = read_file(o->image, &len);
-		if (!file)
+	for (int k = 0; k < o->nmods; k++) {
+		char path[4096];
+		size_t n = strcspn(o->mods[k], " ");
+		if (n >= sizeof path)
+			return fprintf(stderr, "nestlab: module path too long\n"), -1;
+		memcpy(path, o->mods[k], n);
+		path[n] = 0;
+		bufs[k] = slurp(path, &m[k].len);
+		if (!bufs[k])
 			return -1;
-		if (len == 0) {
-			fprintf(stderr, "nestlab: image '%s' is empty\n", o->image);
-			free(file);
-			return -1;
-		}
-		img = file;
+		m[k].data = bufs[k];
+		m[k].cmdline = o->mods[k];
 	}
-	if (cpu_phys_write(c, o->load, img, len) < 0) {
-		fprintf(stderr, "nestlab: image of %zu bytes does not fit in RAM at %#llx "
-			"(RAM is %llu MiB)\n", len, (unsigned long long)o->load,
-			(unsigned long long)(c->ram_size >> 20));
-		free(file);
-		return -1;
-	}
-	free(file);
 	return 0;
 }
 
-static void report_stop(struct cpu *c, enum cpu_stop why)
+static int load(struct machine *mc, const struct run_opts *o, struct loader_boot *b)
 {
+	struct cpu *c = &mc->cpu;
+	char err[256], *cmdline = NULL;
+	size_t len = (size_t)(demo_guest_end - demo_guest_start);
+	uint8_t *file = NULL, *modbuf[MAX_MODULES] = { 0 };
+	struct loader_module mods[MAX_MODULES];
+	int r = -1;
+	if (o->image && !(file = slurp(o->image, &len)))
+		return -1;
+	const uint8_t *img = file ? file : demo_guest_start;
+	struct loader_image im = { img, len, "", mods, (unsigned)o->nmods, o->mb2 };
+	enum loader_kind kind = o->load_given || !file ? LOADER_FLAT : loader_detect(&im);
+	if (kind == LOADER_FLAT) {
+		if (o->nmods || o->append)
+			fprintf(stderr, "nestlab: note: a flat binary gets no modules or command line\n");
+		if (!o->load_given && len >= 4 && memcmp(img, "\x7f" "ELF", 4) == 0) {
+			fprintf(stderr, "nestlab: '%s': an ELF file without a Multiboot header "
+				"(and no --load for a flat binary)\n", o->image);
+			goto out;
+		}
+		r = loader_flat(c, img, len, o->load, b, err, sizeof err);
+	} else if (read_modules(o, mods, modbuf) == 0) {
+		/* MB1 (QEMU): "IMAGE ARGS"; MB2 (GRUB's multiboot2): ARGS alone. */
+		const char *args = o->append ? o->append : "";
+		size_t n = strlen(o->image) + strlen(args) + 2;
+		cmdline = malloc(n);
+		if (!cmdline)
+			goto out;
+		if (kind == LOADER_MB1)
+			snprintf(cmdline, n, "%s%s%s", o->image, *args ? " " : "", args);
+		else
+			snprintf(cmdline, n, "%s", args);
+		im.cmdline = cmdline;
+		r = loader_multiboot(c, &im, b, err, sizeof err);
+	} else {
+		goto out;
+	}
+	if (r < 0)
+		fprintf(stderr, "nestlab: cannot load '%s': %s\n", o->image ? o->image : "demo", err);
+out:
+	for (int k = 0; k < o->nmods; k++)
+		free(modbuf[k]);
+	free(cmdline);
+	free(file);
+	return r;
+}
+
+static int report_stop(struct machine *m, enum cpu_stop why)
+{
+	struct cpu *c = &m->cpu;
 	switch (why) {
+	case CPU_STOP_REQUEST:
+		if (m->exited)
+			return (int)(m->exit_value & 0xff);
+		fprintf(stderr, "nestlab: stopped at rip %#llx\n", (unsigned long long)c->rip);
+		return EXIT_EMU;
 	case CPU_STOP_EXCEPTION:
 		fprintf(stderr, "nestlab: guest exception %d (error code %#x) at rip %#llx\n",
 			c->exc_vector, c->exc_error, (unsigned long long)c->rip);
-		break;
+		return EXIT_GUEST_EXC;
 	case CPU_STOP_ERROR:
 		fprintf(stderr, "nestlab: emulator error: %s\n", c->error);
-		break;
+		return EXIT_EMU;
 	case CPU_STOP_LIMIT:
 		fprintf(stderr, "nestlab: stopped after --max-insns (%llu instructions) at rip %#llx\n",
 			(unsigned long long)c->icount, (unsigned long long)c->rip);
-		break;
+		return EXIT_LIMIT;
 	case CPU_STOP_HLT:
 		fprintf(stderr, "nestlab: guest halted with nothing to wake it, at rip %#llx\n",
 			(unsigned long long)c->rip);
-		break;
+		return EXIT_HALT;
 	case CPU_STOP_SHUTDOWN:
-		fprintf(stderr, "nestlab: triple fault: the processor shut down at rip %#llx\n",
-			(unsigned long long)c->rip);
-		break;
-	case CPU_STOP_REQUEST:
-		break;
+		fprintf(stderr, "nestlab: triple fault: the processor shut down%s%s\n",
+			c->error[0] ? "\n" : "", c->error);
+		return EXIT_TRIPLE;
 	}
+	return EXIT_EMU;
 }
 
 int main(int argc, char **argv)
 {
-	struct run_opts o = { .cpu = "novt", .mem_mb = 64, .load = 0x100000 };
+	struct run_opts o = { .cpu = "novt", .mem_mb = 128, .load = 0x100000 };
 	if (parse_args(argc, argv, &o) < 0) {
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	const struct cpu_model *model = cpu_model_find(o.cpu);
-	if (!model) {
+	struct machine_config cfg;
+	machine_config_default(&cfg);
+	cfg.model = cpu_model_find(o.cpu);
+	if (!cfg.model) {
 		fprintf(stderr, "nestlab: unknown CPU model '%s' (try novt, vmx, svm)\n", o.cpu);
 		return EXIT_USAGE;
 	}
-	static struct cpu cpu;
-	if (cpu_init(&cpu, model, o.mem_mb << 20) < 0) {
-		fprintf(stderr, "nestlab: cannot allocate %llu MiB of guest RAM\n",
-			(unsigned long long)o.mem_mb);
+	cfg.ram_bytes = o.mem_mb << 20;
+	char err[160];
+	struct machine *m = machine_create(&cfg, err, sizeof err);
+	if (!m) {
+		fprintf(stderr, "nestlab: %s\n", err);
 		return EXIT_EMU;
 	}
-	if (load_image(&cpu, &o) < 0)
+	struct loader_boot b;
+	if (load(m, &o, &b) < 0) {
+		machine_destroy(m);
 		return EXIT_IMAGE;
-	struct io_state io = { .cpu = &cpu };
-	cpu.io_opaque = &io;
-	cpu.io_read = io_read;
-	cpu.io_write = io_write;
-	cpu.exceptions_stop = true;
-	cpu.cpl = 0;                    /* a flat image runs as a ring-0 program */
-	cpu.rip = o.load;
-	cpu.gpr[R_RSP] = o.load;        /* stack grows down below the image */
+	}
+	loader_enter(&m->cpu, &b);
+	m->cpu.exceptions_stop = b.kind == LOADER_FLAT;   /* no IDT in a flat program */
 
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	enum cpu_stop why = cpu_run(&cpu, o.max_insns);
+	enum cpu_stop why = machine_run(m, o.max_insns);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	fflush(stdout);
 	if (o.stats) {
 		double s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9;
 		fprintf(stderr, "nestlab: %llu instructions retired in %.3f s (%.1f MIPS)\n",
-			(unsigned long long)cpu.icount, s, s > 0 ? (double)cpu.icount / s / 1e6 : 0.0);
+			(unsigned long long)m->cpu.icount, s,
+			s > 0 ? (double)m->cpu.icount / s / 1e6 : 0.0);
 	}
-	int status;
-	if (why == CPU_STOP_REQUEST && io.exited)
-		status = io.status;
-	else {
-		report_stop(&cpu, why);
-		status = why == CPU_STOP_EXCEPTION ? EXIT_GUEST_EXC
-		       : why == CPU_STOP_LIMIT ? EXIT_LIMIT
-		       : why == CPU_STOP_HLT ? EXIT_HALT : EXIT_EMU;
-	}
-	cpu_free(&cpu);
+	int status = report_stop(m, why);
+	machine_destroy(m);
 	return status;
 }
