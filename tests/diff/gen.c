@@ -142,12 +142,45 @@ void mem_at(struct gen *g, struct x86_op *op, int off)
 	op->m.a32 = gchance(g, 8);
 }
 
+/* [T + disp] through a temporary base register T loaded by a MOV in the
+ * same item (T is protected until the item ends).  With a 32-bit address
+ * size, T gets junk in its upper half and disp is arbitrary, so the sum
+ * wraps modulo 2^32 onto the data page (SDM Vol. 1 3.3.7: the effective
+ * address is truncated to the address size). */
+static int pick_mem_temp(struct gen *g, struct item *it, struct x86_op *op, int size)
+{
+	int t;
+	do
+		t = pick_wreg(g);
+	while (t <= 2);                  /* not RAX RCX RDX: implicit operands */
+	int off = 64 + (int)gr(g, SEQ_PAGE - 128 - (uint32_t)size);
+	bool a32 = gchance(g, 2);
+	int32_t disp = a32 ? (int32_t)rng_next(&g->r) : (int32_t)gr(g, 256) - 128;
+	uint64_t tv = SEQ_DATA + (uint64_t)off - (uint64_t)(int64_t)disp;
+	if (a32)
+		tv = (uint32_t)tv | (rng_next(&g->r) << 32);
+	if (!emit_mov_imm(g, it, t, 8, tv))
+		return -1;
+	g->prot |= 1u << t;
+	memset(op, 0, sizeof *op);
+	op->kind = XOP_MEM;
+	op->m.base = t;
+	op->m.index = NOREG;
+	op->m.disp = disp;
+	op->m.a32 = a32;
+	return off;
+}
+
 int pick_mem(struct gen *g, struct item *it, struct x86_op *op, int size, bool stack_ok)
 {
 	memset(op, 0, sizeof *op);
 	op->kind = XOP_MEM;
 	op->m.base = op->m.index = NOREG;
-	int form = (int)gr(g, 10), off;
+	int form = (int)gr(g, 12), off;
+	if (form >= 10 && !g->no_temp && it->n + 2 < ITEM_MAX_INSNS &&
+	    (off = pick_mem_temp(g, it, op, size)) >= 0)
+		return off;
+	form %= 10;
 	if (form == 9 && stack_ok && g->nbr == 0) {
 		/* [rsp + disp8] in the stack page (SIB with base RSP) */
 		int rsp = SEQ_RSP0_OFF + g->depth;
@@ -446,7 +479,10 @@ static void gen_items(struct gen *g, int count, int level)
 		}
 		struct item *it = new_item(g);
 		it->cls = (uint8_t)c;
-		if (!class_gen[c](g, it) || !item_classes_ok(g, it))
+		uint32_t prot0 = g->prot;
+		bool ok = class_gen[c](g, it);
+		g->prot = prot0;            /* temporary base registers are free again */
+		if (!ok || !item_classes_ok(g, it))
 			continue;
 		/* inside a forward branch's skip, RSP must not move (both paths
 		 * must reach the target with the same stack) */
@@ -471,6 +507,7 @@ static void gen_items(struct gen *g, int count, int level)
 static bool fix_flags(struct gen *g)
 {
 	struct seq *s = g->s;
+	g->no_temp = true;         /* a MOV to a temporary could land anywhere */
 	for (int iter = 0; iter < 400; iter++) {
 		int bad = seq_flag_problem(s);
 		if (bad == -1)
@@ -509,6 +546,7 @@ void gen_sequence(struct seq *s, uint64_t seed, const struct gen_opts *o)
 		g.nbr = 0;
 		g.npend = 0;
 		g.in_enter = false;
+		g.no_temp = false;
 		s->n = 0;
 		init_state(&g);
 		gen_items(&g, o->len, 0);

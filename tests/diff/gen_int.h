@@ -31,6 +31,7 @@ struct gen {
 	int floor;                /* pops may not raise depth above this */
 	int nbr;                  /* open brackets */
 	bool in_enter;            /* RBP is a frame pointer */
+	bool no_temp;             /* no temporary base registers (fix-ups) */
 	int npend;                /* forward branches not yet given a target */
 	struct { int item, level, left; } pend[MAX_PENDING];
 };
