@@ -67,8 +67,10 @@ void op_mov_Sw_Ew(struct cpu *c, const struct insn *i)
 	if (s == SEG_CS || s > SEG_GS)
 		cpu_ud(c);
 	seg_load_data(c, s, (uint16_t)read_E(c, i, 2));
-	/* MOV SS blocks interrupts and debug traps for one instruction: the
-	 * interrupt work adds that shadow. */
+	/* MOV SS blocks interrupts until the next instruction has run (SDM
+	 * Vol. 2 MOV), so that MOV SS; MOV rSP switches stacks atomically. */
+	if (s == SEG_SS)
+		c->intr_inhibit_until = c->icount + 2;
 }
 
 /* ---- MOVZX, MOVSX, MOVSXD ---------------------------------------------------------- */

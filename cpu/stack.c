@@ -9,9 +9,8 @@
  * the new rSP, stores there, and only then changes RSP, so a faulting store
  * leaves RSP as it was (SDM Vol. 3 6.5: faults are restartable).
  *
- * Segment registers here are loaded only as far as user-level code needs
- * (real and virtual-8086 mode, null selectors); descriptor-table loads and
- * their checks arrive with the system-mode work.
+ * Segment-register loads (POP Sreg) go through seg_load_data() in seg.c,
+ * which does the descriptor-table checks.
  */
 #include "flags.h"
 #include "stack.h"
@@ -76,40 +75,7 @@ uint64_t stack_pop(struct cpu *c, int size)
 
 /* ---- segment registers ---------------------------------------------------- */
 
-void seg_load_data(struct cpu *c, int seg, uint16_t sel)
-{
-	struct cpu_segment *s = &c->seg[seg];
-	if (!(c->cr0 & 1) || (c->rflags & FLAG_VM)) {
-		/* Real and virtual-8086 mode: base = selector * 16 (SDM Vol. 3
-		 * 20.1.1).  Real mode keeps limit and attributes (that is how
-		 * "unreal mode" works); virtual-8086 mode sets a 64 KiB DPL-3
-		 * writable data segment (SDM Vol. 3 20.2.1). */
-		s->sel = sel;
-		s->base = (uint64_t)sel << 4;
-		if (c->rflags & FLAG_VM) {
-			s->limit = 0xffff;
-			s->attr = 0xf3;
-		}
-		return;
-	}
-	if ((sel & 0xfffc) == 0) {
-		/* A null selector may go into DS, ES, FS, GS (the segment is then
-		 * unusable: P = 0 here); into SS only in 64-bit mode below CPL 3
-		 * with RPL = CPL (SDM Vol. 3 5.4.1.1, MOV/POP "Operation"). */
-		if (seg == SEG_SS && !(c->mode == CPU_MODE64 && c->cpl < 3 &&
-				       (sel & 3) == (unsigned)c->cpl))
-			cpu_gp0(c);
-		s->sel = sel;
-		s->attr = 0;
-		s->base = 0;    /* Intel clears the base; some AMD parts keep it */
-		s->limit = 0;
-		return;
-	}
-	/* A real selector needs the GDT/LDT: the system-mode work adds the
-	 * descriptor load with its checks (SDM Vol. 3 5.4-5.6) and completes
-	 * this function; until then the load is refused. */
-	cpu_exception(c, VEC_GP, sel & 0xfffc);
-}
+/* seg_load_data() (stack.h) lives in seg.c with the descriptor checks. */
 
 /* PUSH Sreg: a 32- or 64-bit push writes the selector zero-extended, as AMD
  * parts and QEMU do; recent Intel cores store only 16 bits and leave the
@@ -125,8 +91,10 @@ static void pop_seg(struct cpu *c, const struct insn *i, int seg)
 	uint16_t sel = (uint16_t)stack_read(c, &sp, i->osize);
 	seg_load_data(c, seg, sel);     /* may fault: RSP not yet moved */
 	stack_commit(c, sp);
-	/* POP SS also blocks interrupts for one instruction (SDM Vol. 2 POP):
-	 * that belongs to the interrupt work. */
+	/* POP SS blocks interrupts until the next instruction has run, so a
+	 * following load of rSP completes the switch (SDM Vol. 2 POP). */
+	if (seg == SEG_SS)
+		c->intr_inhibit_until = c->icount + 2;
 }
 
 void op_push_ES(struct cpu *c, const struct insn *i) { push_seg(c, i, SEG_ES); }

@@ -56,10 +56,9 @@ uint64_t stack_peek(struct cpu *c, uint64_t sp, uint64_t off, int size);
 void stack_push(struct cpu *c, int size, uint64_t v);
 uint64_t stack_pop(struct cpu *c, int size);
 
-/* Load a data segment register (ES, SS, DS, FS, GS) with a selector, as far
- * as user-level work goes: real and virtual-8086 mode (base = sel << 4) and
- * null selectors.  Selectors that need the descriptor tables raise #GP
- * until the system-mode work implements descriptor loads. */
+/* Load a data segment register (ES, SS, DS, FS, GS) with a selector: in
+ * real and virtual-8086 mode base = sel << 4, in protected mode from the
+ * GDT/LDT with the checks of SDM Vol. 3 5.4-5.6 (seg.c). */
 void seg_load_data(struct cpu *c, int seg, uint16_t sel);
 
 #endif

@@ -106,10 +106,16 @@ void op_cli(struct cpu *c, const struct insn *i)
 	c->rflags &= ~FLAG_IF;
 }
 
+/* STI with IF = 0 holds interrupts off until after the next instruction
+ * (SDM Vol. 2 STI), so STI; HLT cannot miss a wake-up and STI; RET
+ * returns before an interrupt arrives.  The run loop reads the shadow
+ * from intr_inhibit_until (cpu_intr_allowed, interrupt.c). */
 void op_sti(struct cpu *c, const struct insn *i)
 {
 	(void)i;
 	if_change_check(c);
+	if (!(c->rflags & FLAG_IF))
+		c->intr_inhibit_until = c->icount + 2;
 	c->rflags |= FLAG_IF;
 }
 
