@@ -130,13 +130,14 @@ struct cpu_lazy_flags {
 	bool live;          /* false: RFLAGS holds the arithmetic flags itself */
 };
 
-/* One software-TLB entry: linear page -> host pointer (see mem.c). */
+/* One software-TLB entry: linear page -> host pointer (see mem.c).  There
+ * are two banks of each TLB, [0] for supervisor and [1] for user accesses
+ * (mem_bank() in mem.h), so a CPL change needs no flush. */
 struct cpu_tlb_entry {
-	uint64_t tag_r;     /* linear page address if readable, else ~0 */
-	uint64_t tag_w;     /* linear page address if writable and not code */
-	uint64_t tag_x;     /* linear page address if executable */
+	uint64_t tag_r;     /* linear page address if readable (itlb: executable), else ~0 */
+	uint64_t tag_w;     /* linear page address if writable, dirty and not code, else ~0 */
 	uintptr_t addend;   /* host address = linear + addend */
-	uint64_t paddr;     /* physical page address */
+	uint64_t paddr;     /* physical page address | TLB_F_* flags in bits 11:0 */
 };
 #define CPU_TLB_SIZE 256
 #define CPU_ITLB_SIZE 64
@@ -177,8 +178,10 @@ struct cpu {
 	uint8_t *ram;
 	uint64_t ram_size;            /* bytes, multiple of 4096 */
 	uint8_t *page_code;           /* per physical page: decoded code lives here */
-	struct cpu_tlb_entry tlb[CPU_TLB_SIZE];    /* data accesses */
-	struct cpu_tlb_entry itlb[CPU_ITLB_SIZE];  /* instruction fetch (tag_x only) */
+	struct cpu_tlb_entry tlb[2][CPU_TLB_SIZE];    /* data: [0] supervisor, [1] user */
+	struct cpu_tlb_entry itlb[2][CPU_ITLB_SIZE];  /* instruction fetch, same banks */
+	uint32_t tlb_large;           /* entries filled from 2M/4M/1G pages (INVLPG) */
+	uint64_t pdpte[4];            /* PAE paging: PDPTE registers, loaded with CR3 */
 	struct dcache *dcache;        /* decoded-instruction cache (exec.c) */
 
 	/* --- the instruction now executing ---------------------------------- */

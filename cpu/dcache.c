@@ -231,10 +231,9 @@ struct dblock *dcache_lookup(struct cpu *c)
 {
 	struct dcache *dc = c->dcache;
 	uint64_t lin = cpu_linear(c, SEG_CS, c->rip);
-	const struct cpu_tlb_entry *e = &c->itlb[(lin >> 12) & (CPU_ITLB_SIZE - 1)];
 	uint64_t pa;
-	if (likely(e->tag_x == (lin & ~0xfffull))) {
-		pa = e->paddr | (lin & 0xfff);
+	if (likely(mem_itlb_hit(c, lin, &pa))) {
+		/* the fetch TLB of the current privilege had it */
 	} else if (!mem_translate(c, lin, ACC_EXEC, &pa)) {
 		snprintf(c->error, sizeof c->error,
 			 "instruction fetch outside RAM at linear %#llx (physical %#llx)",
@@ -258,12 +257,15 @@ struct dblock *dcache_lookup(struct cpu *c)
  * so each block remembers the last two blocks that followed it, keyed by
  * RIP.  A chain is only a shortcut for dcache_lookup(): it is trusted while
  * nothing that lookup depends on has changed, which the generation counter
- * tracks (every block death, TLB flush and mode change bumps it).
+ * tracks (every block death, TLB flush and mode change bumps it), and only
+ * at the privilege it was made at (the fetch TLB bank, mem_bank(): user code
+ * must not follow a chain into a supervisor-only page).
  */
 struct dblock *dcache_next(struct cpu *c, struct dblock *prev)
 {
 	struct dcache *dc = c->dcache;
-	if (prev && prev->chain_gen == dc->gen) {
+	uint64_t key = (dc->gen << 1) | mem_bank(c);
+	if (prev && prev->chain_gen == key) {
 		if (prev->succ_rip[0] == c->rip && prev->succ[0])
 			return prev->succ[0];
 		if (prev->succ_rip[1] == c->rip && prev->succ[1])
@@ -271,9 +273,9 @@ struct dblock *dcache_next(struct cpu *c, struct dblock *prev)
 	}
 	struct dblock *b = dcache_lookup(c);
 	if (prev && prev->valid && b->valid) {
-		if (prev->chain_gen != dc->gen) {
+		if (prev->chain_gen != key) {
 			prev->succ[0] = prev->succ[1] = NULL;
-			prev->chain_gen = dc->gen;
+			prev->chain_gen = key;
 		}
 		int slot = prev->succ[0] ? 1 : 0;
 		if (slot == 1 && prev->succ[1]) {          /* keep the newest two */

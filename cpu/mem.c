@@ -1,44 +1,119 @@
 /*
- * mem.c - the slow path of memory access: translation, TLB fill, faults,
- * page-crossing accesses and self-modifying code.
+ * mem.c - the slow path of memory access: translation, the software TLB,
+ * faults, page-crossing accesses and self-modifying code.
  *
  * The fast path (mem.h) only ever sees TLB hits.  Everything else comes here:
  *
- *   linear --(canonical check)--> mem_translate --(paging, later: EPT/NPT)-->
- *   physical --(RAM? then host pointer; else open bus)--> TLB fill
+ *   linear --(canonical check)--> paging_walk (paging.c) or, with CR0.PG = 0,
+ *   linear = physical --(RAM? host pointer; else MMIO hooks)--> TLB fill
+ *
+ * The TLB caches 4 KiB pieces: a 2 MiB, 4 MiB or 1 GiB page fills one entry
+ * per 4 KiB touched, each marked with the size class of its page so that
+ * INVLPG of any address in a large page drops all its pieces (SDM Vol. 3
+ * 4.10.4.1).  Entries of global pages (G = 1 with CR4.PGE) are marked too,
+ * and survive MOV to CR3.  A paging-structure cache is not kept: every miss
+ * walks the tables in memory, which SDM Vol. 3 4.10.3 permits.
  *
  * A page that holds decoded instructions never gets a writable TLB entry, so
  * every write to it lands in mem_write_slow(), which drops that page's
  * decoded blocks (dcache_invalidate_page) before the write is visible to the
  * next instruction fetch (SDM Vol. 3 11.6, self-modifying code).
- *
- * Paging itself (the page walker) arrives with the system-mode work; until
- * then CR0.PG must be 0 and linear addresses are physical (the flat mode the
- * instruction-level tests use, also in 64-bit code).
  */
 #include <stdio.h>
 
+#include "arch.h"
 #include "dcache.h"
 #include "flags.h"
 #include "mem.h"
+#include "paging.h"
 
 static bool is_canonical(uint64_t a)
 {
 	return (uint64_t)((int64_t)(a << 16) >> 16) == a;   /* shift unsigned: no UB */
 }
 
+static void tlb_clear(struct cpu_tlb_entry *e)
+{
+	e->tag_r = e->tag_w = ~0ull;
+	e->addend = 0;
+	e->paddr = 0;
+}
+
+/* The four entry arrays: data and fetch TLB, supervisor and user bank. */
+struct tlb_arrays {
+	struct cpu_tlb_entry *e[4];
+	int n[4];
+};
+
+static struct tlb_arrays tlb_arrays(struct cpu *c)
+{
+	struct tlb_arrays t = {
+		{ c->tlb[0], c->tlb[1], c->itlb[0], c->itlb[1] },
+		{ CPU_TLB_SIZE, CPU_TLB_SIZE, CPU_ITLB_SIZE, CPU_ITLB_SIZE },
+	};
+	return t;
+}
+
 void cpu_tlb_flush(struct cpu *c)
 {
+	struct tlb_arrays t = tlb_arrays(c);
 	dcache_chain_reset(c);
-	for (int k = 0; k < CPU_TLB_SIZE; k++) {
-		c->tlb[k].tag_r = c->tlb[k].tag_w = c->tlb[k].tag_x = ~0ull;
-		c->tlb[k].addend = 0;
-		c->tlb[k].paddr = ~0ull;
+	for (int a = 0; a < 4; a++)
+		for (int k = 0; k < t.n[a]; k++)
+			tlb_clear(&t.e[a][k]);
+	c->tlb_large = 0;
+}
+
+void cpu_tlb_flush_nonglobal(struct cpu *c)
+{
+	struct tlb_arrays t = tlb_arrays(c);
+	dcache_chain_reset(c);
+	c->tlb_large = 0;
+	for (int a = 0; a < 4; a++) {
+		for (int k = 0; k < t.n[a]; k++) {
+			struct cpu_tlb_entry *e = &t.e[a][k];
+			if (!(e->paddr & TLB_F_GLOBAL))
+				tlb_clear(e);
+			else if (e->paddr & TLB_F_LARGE)
+				c->tlb_large++;
+		}
 	}
-	for (int k = 0; k < CPU_ITLB_SIZE; k++) {
-		c->itlb[k].tag_r = c->itlb[k].tag_w = c->itlb[k].tag_x = ~0ull;
-		c->itlb[k].addend = 0;
-		c->itlb[k].paddr = ~0ull;
+}
+
+/* Bytes covered by the page an entry came from, minus one. */
+static uint64_t large_mask(uint64_t flags)
+{
+	switch (flags & TLB_F_LARGE) {
+	case 2:  return (1ull << 21) - 1;
+	case 4:  return (1ull << 22) - 1;
+	case 6:  return (1ull << 30) - 1;
+	default: return 0xfff;
+	}
+}
+
+void cpu_tlb_invlpg(struct cpu *c, uint64_t lin)
+{
+	uint64_t page = lin & ~0xfffull;
+	dcache_chain_reset(c);
+	c->block_break = true;
+	for (unsigned b = 0; b < 2; b++) {
+		struct cpu_tlb_entry *d = &c->tlb[b][(lin >> 12) & (CPU_TLB_SIZE - 1)];
+		struct cpu_tlb_entry *x = &c->itlb[b][(lin >> 12) & (CPU_ITLB_SIZE - 1)];
+		if (d->tag_r == page)
+			tlb_clear(d);
+		if (x->tag_r == page)
+			tlb_clear(x);
+	}
+	if (!c->tlb_large)
+		return;
+	struct tlb_arrays t = tlb_arrays(c);
+	for (int a = 0; a < 4; a++) {
+		for (int k = 0; k < t.n[a]; k++) {
+			struct cpu_tlb_entry *e = &t.e[a][k];
+			if ((e->paddr & TLB_F_LARGE) && e->tag_r != ~0ull &&
+			    ((e->tag_r ^ lin) & ~large_mask(e->paddr)) == 0)
+				tlb_clear(e);
+		}
 	}
 }
 
@@ -46,31 +121,49 @@ void cpu_tlb_flush(struct cpu *c)
 void cpu_tlb_protect_code(struct cpu *c, uint64_t pa)
 {
 	pa &= ~0xfffull;
-	for (int k = 0; k < CPU_TLB_SIZE; k++)
-		if (c->tlb[k].paddr == pa)
-			c->tlb[k].tag_w = ~0ull;
+	for (unsigned b = 0; b < 2; b++)
+		for (int k = 0; k < CPU_TLB_SIZE; k++)
+			if (c->tlb[b][k].tag_r != ~0ull && (c->tlb[b][k].paddr & ~0xfffull) == pa)
+				c->tlb[b][k].tag_w = ~0ull;
 }
 
-/* Linear -> physical.  Raises the fault itself; returns false only for
- * reasons that are emulator limits (c->error is then set). */
-static uint64_t translate_linear(struct cpu *c, uint64_t lin, enum mem_access acc)
+/* #PF: CR2 gets the linear address (SDM Vol. 3 6.15, interrupt 14). */
+static _Noreturn void page_fault(struct cpu *c, uint64_t lin, uint32_t pfec)
 {
-	(void)acc;
+	c->cr2 = lin;
+	cpu_exception(c, VEC_PF, pfec);
+}
+
+/* Linear -> physical for `acc` in `bank`; raises #GP or #PF.  *flags gets
+ * the TLB_F_* bits, *writable whether the page may take writes in this
+ * bank without another walk (permitted, and already dirty). */
+static uint64_t translate_linear(struct cpu *c, uint64_t lin, enum mem_access acc,
+				 unsigned bank, unsigned *flags, bool *writable)
+{
 	if (c->mode == CPU_MODE64 && !is_canonical(lin))
 		cpu_gp0(c);
-	if (c->cr0 & (1ull << 31)) {
-		snprintf(c->error, sizeof c->error,
-			 "paging (CR0.PG=1) is not implemented yet (linear %#llx)",
-			 (unsigned long long)lin);
-		c->stop_request = true;
-		cpu_exception_noerr(c, -1);
-	}
-	return lin;
+	*flags = 0;
+	*writable = true;
+	if (!(c->cr0 & CR0_PG))
+		return lin;
+	struct pg_walk w;
+	if (!paging_walk(c, lin, acc, bank == TLB_USER, false, &w))
+		page_fault(c, lin, w.pfec);
+	bool may_write = bank == TLB_USER ? w.user && w.write
+					  : w.write || !(c->cr0 & CR0_WP);
+	*writable = may_write && w.dirty;
+	*flags = (w.global ? TLB_F_GLOBAL : 0) |
+		 (w.size == (1ull << 21) ? 2 : w.size == (1ull << 22) ? 4 :
+		  w.size == (1ull << 30) ? 6 : 0);
+	return w.pa;
 }
 
-uint8_t *mem_translate(struct cpu *c, uint64_t lin, enum mem_access acc, uint64_t *paddr)
+uint8_t *mem_translate_bank(struct cpu *c, uint64_t lin, enum mem_access acc, unsigned bank,
+			    uint64_t *paddr)
 {
-	uint64_t pa = translate_linear(c, lin, acc);
+	unsigned flags;
+	bool writable;
+	uint64_t pa = translate_linear(c, lin, acc, bank, &flags, &writable);
 	if (paddr)
 		*paddr = pa;
 	if (pa >= c->ram_size)
@@ -80,18 +173,23 @@ uint8_t *mem_translate(struct cpu *c, uint64_t lin, enum mem_access acc, uint64_
 	if (acc == ACC_EXEC) {
 		/* Instruction fetches have their own TLB, as on real CPUs, so code
 		 * and data pages never evict each other. */
-		e = &c->itlb[(lin >> 12) & (CPU_ITLB_SIZE - 1)];
-		e->tag_r = e->tag_w = ~0ull;
-		e->tag_x = page;
+		e = &c->itlb[bank][(lin >> 12) & (CPU_ITLB_SIZE - 1)];
+		e->tag_w = ~0ull;
 	} else {
-		e = &c->tlb[(lin >> 12) & (CPU_TLB_SIZE - 1)];
-		e->tag_r = page;
-		e->tag_x = ~0ull;
-		e->tag_w = c->page_code[ppage >> 12] ? ~0ull : page;
+		e = &c->tlb[bank][(lin >> 12) & (CPU_TLB_SIZE - 1)];
+		e->tag_w = writable && !c->page_code[ppage >> 12] ? page : ~0ull;
 	}
+	e->tag_r = page;
 	e->addend = (uintptr_t)(c->ram + ppage) - page;
-	e->paddr = ppage;
+	e->paddr = ppage | flags;
+	if (flags & TLB_F_LARGE)
+		c->tlb_large++;
 	return c->ram + pa;
+}
+
+uint8_t *mem_translate(struct cpu *c, uint64_t lin, enum mem_access acc, uint64_t *paddr)
+{
+	return mem_translate_bank(c, lin, acc, mem_bank(c), paddr);
 }
 
 /* Physical addresses outside RAM belong to devices (machine.c's MMIO hook:
@@ -101,11 +199,11 @@ static uint64_t mmio_read(struct cpu *c, uint64_t pa, int size)
 	return c->mmio_read ? c->mmio_read(c, pa, size) & size_mask(size) : size_mask(size);
 }
 
-uint64_t mem_read_slow(struct cpu *c, uint64_t lin, int size)
+uint64_t mem_read_slow(struct cpu *c, uint64_t lin, int size, unsigned bank)
 {
 	uint64_t pa;
 	if (((lin & 0xfff) + (uint64_t)size) <= 4096) {
-		const uint8_t *p = mem_translate(c, lin, ACC_READ, &pa);
+		const uint8_t *p = mem_translate_bank(c, lin, ACC_READ, bank, &pa);
 		return p ? mem_load_host(p, size) : mmio_read(c, pa, size);
 	}
 	/* Crosses a page: byte by byte, each byte translated on its own. */
@@ -114,7 +212,7 @@ uint64_t mem_read_slow(struct cpu *c, uint64_t lin, int size)
 		uint64_t a = lin + (uint64_t)k;
 		if (c->mode != CPU_MODE64)
 			a = (uint32_t)a;
-		const uint8_t *p = mem_translate(c, a, ACC_READ, &pa);
+		const uint8_t *p = mem_translate_bank(c, a, ACC_READ, bank, &pa);
 		v |= (p ? *p : mmio_read(c, pa, 1)) << (8 * k);
 	}
 	return v;
@@ -133,7 +231,7 @@ static void write_phys_bytes(struct cpu *c, uint8_t *p, uint64_t pa, int n, uint
 		p[k] = (uint8_t)(v >> (8 * k));
 }
 
-void mem_write_slow(struct cpu *c, uint64_t lin, int size, uint64_t v)
+void mem_write_slow(struct cpu *c, uint64_t lin, int size, uint64_t v, unsigned bank)
 {
 	uint64_t pa1, pa2;
 	int n1 = size;
@@ -141,13 +239,13 @@ void mem_write_slow(struct cpu *c, uint64_t lin, int size, uint64_t v)
 		n1 = (int)(4096 - (lin & 0xfff));
 	/* Translate every page the write touches before writing any byte, so a
 	 * fault on the second page leaves memory untouched. */
-	uint8_t *p1 = mem_translate(c, lin, ACC_WRITE, &pa1);
+	uint8_t *p1 = mem_translate_bank(c, lin, ACC_WRITE, bank, &pa1);
 	uint8_t *p2 = NULL;
 	if (n1 < size) {
 		uint64_t a2 = lin + (uint64_t)n1;
 		if (c->mode != CPU_MODE64)
 			a2 = (uint32_t)a2;
-		p2 = mem_translate(c, a2, ACC_WRITE, &pa2);
+		p2 = mem_translate_bank(c, a2, ACC_WRITE, bank, &pa2);
 	}
 	write_phys_bytes(c, p1, pa1, n1, v);
 	if (n1 < size)

@@ -14,7 +14,13 @@
  *
  * The TLB tag is compared with the page of the *last* byte of the access, in
  * the entry chosen by the first byte: one compare catches both a miss and an
- * access that crosses into the next page (the Bochs trick).
+ * access that crosses into the next page (the Bochs trick).  An entry holds
+ * the rights of one privilege: bank 0 serves supervisor-mode accesses (CPL
+ * 0-2, and the implicit accesses the CPU makes to descriptor tables, the IDT
+ * and the TSS at any CPL: mem_read_sys/mem_write_sys), bank 1 user-mode
+ * accesses (CPL 3).  A CPL change only switches banks; nothing is flushed.
+ * tag_w is set only for a page that may be written at that privilege, whose
+ * D bit is already set, and that holds no decoded code.
  *
  * Operand helpers read and write the E (ModRM r/m) and G (ModRM reg) operands
  * at the instruction's size; 32-bit register writes zero the upper half
@@ -33,21 +39,64 @@
 
 enum mem_access { ACC_READ = 0, ACC_WRITE = 1, ACC_EXEC = 2 };
 
+/* TLB banks, and the flags kept in bits 11:0 of cpu_tlb_entry.paddr. */
+#define TLB_SUP  0u
+#define TLB_USER 1u
+#define TLB_F_GLOBAL 0x1u            /* G page: survives CR3 writes */
+#define TLB_F_LARGE  0x6u            /* size class: 0 4K, 2 2M, 4 4M, 6 1G */
+
+/* The bank for the current privilege: CPL 3 is user mode (SDM Vol. 3 4.6).
+ * (cpl + 1) & 4 is 4 for CPL 3 and 0 for CPL 0-2; it stays in range even
+ * for a nonsense CPL, and costs three host instructions. */
+static inline unsigned mem_bank(const struct cpu *c)
+{
+	return ((unsigned)c->cpl + 1) >> 2 & 1;
+}
+
+/* The data-TLB entry for `lin` in the bank of the current privilege, as a
+ * byte offset computed without multiplications (the hot path). */
+_Static_assert(sizeof(struct cpu_tlb_entry) == 32, "TLB entries are 32 bytes");
+static inline const struct cpu_tlb_entry *mem_tlb_cur(const struct cpu *c, uint64_t lin)
+{
+	uintptr_t off = (uintptr_t)((lin >> 7) & ((CPU_TLB_SIZE - 1) << 5)) +
+			((((uintptr_t)c->cpl + 1) & 4) << 11);
+	return (const struct cpu_tlb_entry *)((const char *)c->tlb + off);
+}
+_Static_assert(CPU_TLB_SIZE * 32 == 4 << 11, "mem_tlb_cur: bank stride");
+
 /* Slow paths (mem.c). */
-uint64_t mem_read_slow(struct cpu *c, uint64_t lin, int size);
-void mem_write_slow(struct cpu *c, uint64_t lin, int size, uint64_t v);
-void cpu_tlb_flush(struct cpu *c);
-/* Translate a linear address for `acc`; raises the fault on failure.
- * Returns a host pointer valid up to the end of that page, or NULL for
- * physical addresses outside RAM (reads give all ones, writes are dropped). */
+uint64_t mem_read_slow(struct cpu *c, uint64_t lin, int size, unsigned bank);
+void mem_write_slow(struct cpu *c, uint64_t lin, int size, uint64_t v, unsigned bank);
+/* Translate a linear address for `acc` at the current privilege; raises the
+ * fault on failure.  Returns a host pointer valid up to the end of that
+ * page, or NULL for physical addresses outside RAM (MMIO). */
 uint8_t *mem_translate(struct cpu *c, uint64_t lin, enum mem_access acc, uint64_t *paddr);
+uint8_t *mem_translate_bank(struct cpu *c, uint64_t lin, enum mem_access acc, unsigned bank,
+			    uint64_t *paddr);
+
+/* TLB maintenance; each also forgets block chains (dcache_chain_reset). */
+void cpu_tlb_flush(struct cpu *c);             /* everything, global pages too */
+void cpu_tlb_flush_nonglobal(struct cpu *c);   /* MOV CR3 (SDM Vol. 3 4.10.4.1) */
+void cpu_tlb_invlpg(struct cpu *c, uint64_t lin);   /* INVLPG: the page of lin */
+
+/* Instruction fetch: the physical address of linear `lin` if the fetch TLB
+ * has it for the current privilege (dcache.c's fast path). */
+static inline bool mem_itlb_hit(const struct cpu *c, uint64_t lin, uint64_t *pa)
+{
+	const struct cpu_tlb_entry *e =
+		&c->itlb[mem_bank(c)][(lin >> 12) & (CPU_ITLB_SIZE - 1)];
+	if (e->tag_r != (lin & ~0xfffull))
+		return false;
+	*pa = (e->paddr & ~0xfffull) | (lin & 0xfff);
+	return true;
+}
 
 static inline uint64_t cpu_ea(const struct cpu *c, const struct insn *i)
 {
 	uint64_t a = (uint64_t)(int64_t)i->disp + c->ea_regs[i->base]
 		   + (c->ea_regs[i->index] << i->scale);
-	if (unlikely(i->flags & I_RIPREL))
-		a += c->rip;              /* not rewritten to EA_RIP (see dcache.c) */
+	/* No I_RIPREL test: every record that runs went through dcache.c's
+	 * dcache_prepare(), which turns a RIP-relative base into EA_RIP. */
 	if (i->asize == 4)
 		a = (uint32_t)a;
 	else if (i->asize == 2)
@@ -82,23 +131,53 @@ static inline void mem_store_host(uint8_t *p, int size, uint64_t v)
 	}
 }
 
-/* Linear-address reads and writes of 1, 2, 4 or 8 bytes. */
-static inline uint64_t mem_read(struct cpu *c, uint64_t lin, int size)
+/* Linear-address reads and writes of 1, 2, 4 or 8 bytes through one bank. */
+static inline uint64_t mem_read_in(struct cpu *c, unsigned bank, uint64_t lin, int size)
 {
-	const struct cpu_tlb_entry *e = &c->tlb[(lin >> 12) & (CPU_TLB_SIZE - 1)];
+	const struct cpu_tlb_entry *e = &c->tlb[bank][(lin >> 12) & (CPU_TLB_SIZE - 1)];
 	if (likely(e->tag_r == ((lin + size - 1) & ~0xfffull)))
 		return mem_load_host((const uint8_t *)(uintptr_t)(lin + e->addend), size);
-	return mem_read_slow(c, lin, size);
+	return mem_read_slow(c, lin, size, bank);
 }
 
-static inline void mem_write(struct cpu *c, uint64_t lin, int size, uint64_t v)
+static inline void mem_write_in(struct cpu *c, unsigned bank, uint64_t lin, int size, uint64_t v)
 {
-	const struct cpu_tlb_entry *e = &c->tlb[(lin >> 12) & (CPU_TLB_SIZE - 1)];
+	const struct cpu_tlb_entry *e = &c->tlb[bank][(lin >> 12) & (CPU_TLB_SIZE - 1)];
 	if (likely(e->tag_w == ((lin + size - 1) & ~0xfffull))) {
 		mem_store_host((uint8_t *)(uintptr_t)(lin + e->addend), size, v);
 		return;
 	}
-	mem_write_slow(c, lin, size, v);
+	mem_write_slow(c, lin, size, v, bank);
+}
+
+/* Accesses at the current privilege (the instruction's own operands). */
+static inline uint64_t mem_read(struct cpu *c, uint64_t lin, int size)
+{
+	const struct cpu_tlb_entry *e = mem_tlb_cur(c, lin);
+	if (likely(e->tag_r == ((lin + size - 1) & ~0xfffull)))
+		return mem_load_host((const uint8_t *)(uintptr_t)(lin + e->addend), size);
+	return mem_read_slow(c, lin, size, mem_bank(c));
+}
+static inline void mem_write(struct cpu *c, uint64_t lin, int size, uint64_t v)
+{
+	const struct cpu_tlb_entry *e = mem_tlb_cur(c, lin);
+	if (likely(e->tag_w == ((lin + size - 1) & ~0xfffull))) {
+		mem_store_host((uint8_t *)(uintptr_t)(lin + e->addend), size, v);
+		return;
+	}
+	mem_write_slow(c, lin, size, v, mem_bank(c));
+}
+
+/* Implicit supervisor-mode accesses (SDM Vol. 3 4.6: the CPU's own accesses
+ * to the GDT, LDT, IDT and TSS are supervisor-mode accesses even at CPL 3):
+ * the supervisor bank, and a #PF error code with U/S = 0. */
+static inline uint64_t mem_read_sys(struct cpu *c, uint64_t lin, int size)
+{
+	return mem_read_in(c, TLB_SUP, lin, size);
+}
+static inline void mem_write_sys(struct cpu *c, uint64_t lin, int size, uint64_t v)
+{
+	mem_write_in(c, TLB_SUP, lin, size, v);
 }
 
 /* Segment:offset reads and writes (the offset already wrapped). */
