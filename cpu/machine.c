@@ -155,9 +155,21 @@ static void on_event(struct cpu *c)
 
 /* ---- interrupts ---------------------------------------------------------------- */
 
+static bool intr_pending(struct cpu *c);
+
+/* The run loop calls intr_pending between blocks only while the pointer
+ * is set; it is cleared while no controller holds any request at all, so
+ * a machine with quiet devices runs as fast as a bare CPU.  TPR/CR8 and
+ * RFLAGS.IF can make a held request deliverable without a device call, so
+ * "holds a request" ignores them; every device state change comes here. */
 void machine_intr_changed(struct machine *m)
 {
-	m->cpu.block_break = true;
+	struct cpu *c = &m->cpu;
+	bool any = pic_intr(m);        /* even if LINT0 blocks it: APIC_BASE may change */
+	for (int k = 0; k < 8 && !any; k++)
+		any = m->lapic.irr[k] != 0;
+	c->intr_pending = any ? intr_pending : NULL;
+	c->block_break = true;
 }
 
 void machine_set_irq(struct machine *m, int irq, bool level)
@@ -186,11 +198,13 @@ static bool intr_pending(struct cpu *c)
 static int intr_ack(struct cpu *c)
 {
 	struct machine *m = c->env;
+	int vector = -1;
 	if (lapic_pending(m))
-		return lapic_ack(m);
-	if (pic_intr(m) && lapic_takes_pic(m))
-		return pic_ack(m);
-	return -1;
+		vector = lapic_ack(m);
+	else if (pic_intr(m) && lapic_takes_pic(m))
+		vector = pic_ack(m);
+	machine_intr_changed(m);
+	return vector;
 }
 
 static bool msr_hook(struct cpu *c, uint32_t msr, uint64_t *v, bool write)
@@ -229,7 +243,6 @@ struct machine *machine_create(const struct machine_config *cfg, char *err, size
 	c->mmio_read = mmio_read;
 	c->mmio_write = mmio_write;
 	c->on_event = on_event;
-	c->intr_pending = intr_pending;
 	c->intr_ack = intr_ack;
 	c->msr_hook = msr_hook;
 	c->event_deadline = UINT64_MAX;
@@ -243,6 +256,7 @@ struct machine *machine_create(const struct machine_config *cfg, char *err, size
 	rtc_attach(m);
 	uart_attach(m, 0x3f8, 4, cfg->serial_out, cfg->serial_in_fd);
 	misc_attach(m);
+	machine_intr_changed(m);
 	return m;
 }
 

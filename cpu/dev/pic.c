@@ -232,6 +232,7 @@ static uint32_t pic_read(void *dev, uint16_t port, int size)
 			return 0;
 		chip_ack(p, ir);
 		update_cascade(m);
+		machine_intr_changed(m);
 		return 0x80u | (uint32_t)ir;
 	}
 	if (port & 1)

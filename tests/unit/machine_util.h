@@ -68,7 +68,11 @@ static inline void mu_advance(struct machine *m, uint64_t until)
 }
 
 /* What the CPU sees: INTR pending, and the INTA vector. */
-static inline bool mu_intr(struct machine *m) { return m->cpu.intr_pending(&m->cpu); }
+static inline bool mu_intr(struct machine *m)
+{
+	/* NULL while no controller holds a request (machine.c) */
+	return m->cpu.intr_pending && m->cpu.intr_pending(&m->cpu);
+}
 static inline int mu_ack(struct machine *m) { return m->cpu.intr_ack(&m->cpu); }
 
 #endif
