@@ -7,7 +7,9 @@
  * otherwise split finer.  A candidate must still be a fair test (seq_check:
  * brackets whole, no undefined flag read, stack inside its page) and must
  * assemble; others are skipped.  Brackets are also tried without their
- * open and close items (the body stays), and single items last.
+ * open and close items (the body stays), and, when chunks no longer help,
+ * every window of 2..8 neighbouring items (pairs like PUSH ... POP that
+ * only go together).
  */
 #include <string.h>
 
@@ -60,6 +62,20 @@ void shrink_with(const struct seq *s, fails_fn fails, void *ctx, struct seq *out
 				reduced = true;
 			}
 		}
+		if (reduced)
+			continue;
+		/* windows of 2..8 neighbours (a PUSH with its POP ...) that no
+		 * chunk boundary lines up with */
+		for (int w = 2; w <= 8 && w < out->n && !reduced; w++)
+			for (int k = 0; k + w <= out->n && !reduced; k++) {
+				memset(drop, 0, sizeof drop);
+				for (int j = k; j < k + w; j++)
+					drop[j] = true;
+				if (try_drop(out, drop, fails, ctx, &cand, &cc)) {
+					*out = cand;
+					reduced = true;
+				}
+			}
 		if (reduced)
 			continue;
 		if (n >= out->n)
