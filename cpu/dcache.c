@@ -12,6 +12,7 @@
 #include <stdlib.h>
 
 #include "dcache.h"
+#include "fast.h"
 #include "mem.h"
 
 #define DC_HASH 16384
@@ -58,6 +59,9 @@ static void dcache_prepare(struct insn *i)
 		i->flags &= (uint8_t)~I_RIPREL;
 	}
 	i->handler = dcache_handler(i->op);
+	insn_handler_fn fast = fast_handler(i);
+	if (fast)
+		i->handler = fast;
 }
 
 static unsigned dc_hash(uint64_t pa)

@@ -103,37 +103,25 @@ static bool between_blocks(struct cpu *c, uint64_t end)
 	return false;
 }
 
-enum cpu_stop cpu_run(struct cpu *c, uint64_t max_insns)
+/* The loop proper.  It is a function of its own, apart from the setjmp in
+ * cpu_run(), because a function that calls setjmp must keep its variables in
+ * memory, and this loop wants `c` and the block pointer in registers. */
+static __attribute__((noinline)) enum cpu_stop run_loop(struct cpu *c, uint64_t end)
 {
-	jmp_buf jb;
-	jmp_buf *volatile saved = c->unwind;
-	const uint64_t end = max_insns ? c->icount + max_insns : UINT64_MAX;
-	enum cpu_stop r;
-
-	c->unwind = &jb;
-	if (setjmp(jb) && after_unwind(c, &r))
-		goto out;
-	struct dblock *prev = NULL;  /* assigned after setjmp: safe across longjmp */
+	struct dblock *prev = NULL;
 	for (;;) {
 		if (unlikely(c->stop_request)) {
 			c->stop_request = false;
-			r = CPU_STOP_REQUEST;
-			break;
+			return CPU_STOP_REQUEST;
 		}
-		if (c->shutdown) {
-			r = CPU_STOP_SHUTDOWN;
-			break;
-		}
+		if (c->shutdown)
+			return CPU_STOP_SHUTDOWN;
 		if (c->on_event || c->intr_pending || c->halted || c->nmi_pending) {
-			if (between_blocks(c, end)) {
-				r = CPU_STOP_HLT;
-				break;
-			}
+			if (between_blocks(c, end))
+				return CPU_STOP_HLT;
 		}
-		if (c->icount >= end) {
-			r = CPU_STOP_LIMIT;
-			break;
-		}
+		if (c->icount >= end)
+			return CPU_STOP_LIMIT;
 		if (c->halted)
 			continue;
 		if (unlikely(dcache_has_dead(c))) {
@@ -146,6 +134,19 @@ enum cpu_stop cpu_run(struct cpu *c, uint64_t max_insns)
 		run_block(c, b, stop_at > c->icount ? stop_at - c->icount : 1);
 		prev = b;
 	}
+}
+
+enum cpu_stop cpu_run(struct cpu *c, uint64_t max_insns)
+{
+	jmp_buf jb;
+	jmp_buf *volatile saved = c->unwind;
+	const uint64_t end = max_insns ? c->icount + max_insns : UINT64_MAX;
+	enum cpu_stop r;
+
+	c->unwind = &jb;
+	if (setjmp(jb) && after_unwind(c, &r))
+		goto out;
+	r = run_loop(c, end);
 out:
 	c->unwind = saved;
 	return r;
