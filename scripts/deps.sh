@@ -3,7 +3,7 @@
 # they are missing.  Used by demo.sh, test.sh and .ci/run.
 set -euo pipefail
 
-PKGS=(build-essential cmake pkg-config
+PKGS=(build-essential cmake pkg-config python3
       libunicorn-dev libcapstone-dev libcunit1-dev libncurses-dev libsdl2-dev
       qemu-system-x86 bochs bochsbios vgabios
       grub-pc-bin grub-efi-amd64-bin grub-common xorriso mtools ovmf)
