@@ -96,8 +96,9 @@ static void put_modrm(struct enc_out *o, int regf, const struct x86_op *rm)
 	if (m->base == NOREG) {
 		/* SIB with base 101 and mod 00: [index*scale + disp32] */
 		int idx = m->index == NOREG ? 4 : (m->index & 7);
+		int ss = m->index == NOREG ? m->junk_scale : m->scale;
 		put(o, (uint8_t)(regf << 3 | 4));
-		put(o, (uint8_t)(m->scale << 6 | idx << 3 | 5));
+		put(o, (uint8_t)(ss << 6 | idx << 3 | 5));
 		put_n(o, (uint32_t)m->disp, 4);
 		return;
 	}
@@ -111,8 +112,9 @@ static void put_modrm(struct enc_out *o, int regf, const struct x86_op *rm)
 	bool sib = m->index != NOREG || (m->base & 7) == 4;
 	if (sib) {
 		int idx = m->index == NOREG ? 4 : (m->index & 7);
+		int ss = m->index == NOREG ? m->junk_scale : m->scale;
 		put(o, (uint8_t)(mod << 6 | regf << 3 | 4));
-		put(o, (uint8_t)(m->scale << 6 | idx << 3 | (m->base & 7)));
+		put(o, (uint8_t)(ss << 6 | idx << 3 | (m->base & 7)));
 	} else {
 		put(o, (uint8_t)(mod << 6 | regf << 3 | (m->base & 7)));
 	}

@@ -49,6 +49,8 @@ struct x86_mem {
 	int32_t rip_off;
 	bool a32;                /* 67 prefix: 32-bit address size */
 	bool disp32;             /* force a 4-byte displacement */
+	int junk_scale;          /* SIB scale bits when there is no index
+	                            (the CPU ignores them) */
 };
 
 enum { XOP_NONE, XOP_REG, XOP_MEM };

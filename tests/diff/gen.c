@@ -132,6 +132,7 @@ void mem_at(struct gen *g, struct x86_op *op, int off)
 		break;
 	case 1:
 		op->m.disp = (int32_t)(SEQ_DATA + (uint64_t)off);
+		op->m.junk_scale = (int)gr(g, 4);
 		break;
 	default:
 		op->m.base = g->B;
@@ -223,6 +224,8 @@ int pick_mem(struct gen *g, struct item *it, struct x86_op *op, int size, bool s
 		return off;
 	}
 	op->m.a32 = gchance(g, 8);
+	if (op->m.index == NOREG && gchance(g, 4))
+		op->m.junk_scale = (int)gr(g, 4);    /* SIB without index: ignored */
 	return off;
 }
 
