@@ -6,27 +6,49 @@
  * ports 0xE9 and 0xF4) plugs handlers into c->io_read / c->io_write; with
  * none, reads give all ones and writes are dropped, as an empty ISA bus does.
  *
- * Protection (SDM Vol. 1 19.5): in protected mode, with CPL > IOPL, an access
- * is allowed only if the TSS I/O permission bitmap clears every bit of the
- * ports it touches.  Task state arrives with the system-mode work; until
- * then there is no bitmap, and such an access raises #GP(0), which is what a
- * CPU does when the bitmap lies beyond the TSS limit.
+ * Protection (SDM Vol. 1 19.5): in protected mode, with CPL > IOPL (and
+ * always in virtual-8086 mode), an access is allowed only if the TSS I/O
+ * permission bitmap clears every bit of the ports it touches.  The bitmap
+ * starts at the 16-bit offset stored at TSS+66h; bits beyond the TSS limit
+ * count as set (#GP(0)), and a 16-bit TSS has no bitmap at all.
+ *
+ *   TSS + iomap_base + port/8:  [7 ... 0][15 ... 8]   bit (port & 7) first
  *
  *   E4 ib  IN AL, imm8      EC  IN AL, DX       (E5/ED: AX or EAX by 66)
  *   E6 ib  OUT imm8, AL     EE  OUT DX, AL      (E7/EF: AX or EAX by 66)
  */
+#include "arch.h"
 #include "flags.h"
-#include "mem.h"
+#include "seg.h"
+
+/* The bitmap check: every bit for port..port+size-1 must be clear.  Two
+ * bytes are always read, as the CPU does (SDM Vol. 1 19.5.2), so a bitmap
+ * needs its last byte inside the limit; the TSS reads are implicit
+ * supervisor accesses. */
+static void io_bitmap_check(struct cpu *c, uint16_t port, int size)
+{
+	unsigned type = c->tr.attr & SEG_ATTR_TYPE;
+	if (!(c->tr.attr & SEG_ATTR_P) || (type != 9 && type != 11) || c->tr.limit < 0x67)
+		cpu_gp0(c);
+	uint64_t base = c->tr.base;
+	if (!(c->efer & EFER_LMA))
+		base = (uint32_t)base;
+	uint32_t off = (uint32_t)sys_read(c, base + 0x66, 2) + port / 8u;
+	if (off + 1 > c->tr.limit)
+		cpu_gp0(c);
+	uint32_t bits = (uint32_t)sys_read(c, base + off, 2);
+	if (bits & (((1u << size) - 1) << (port & 7)))
+		cpu_gp0(c);
+}
 
 /* #GP(0) unless this CPL may touch ports port..port+size-1. */
 void cpu_io_check(struct cpu *c, uint16_t port, int size)
 {
-	(void)port;
-	(void)size;
-	bool protected_mode = (c->cr0 & 1) != 0;
-	int iopl = (int)((cpu_get_rflags(c) & FLAG_IOPL) >> 12);
-	if (protected_mode && (c->cpl > iopl || (c->rflags & FLAG_VM)))
-		cpu_gp0(c);
+	if (!(c->cr0 & CR0_PE))
+		return;
+	int iopl = (int)((c->rflags & FLAG_IOPL) >> 12);
+	if (c->cpl > iopl || (c->rflags & FLAG_VM))
+		io_bitmap_check(c, port, size);
 }
 
 uint64_t cpu_io_in(struct cpu *c, uint16_t port, int size)
