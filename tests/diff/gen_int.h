@@ -60,6 +60,12 @@ bool emit(struct item *it, const struct enc_req *r, int cls, uint16_t rd, uint16
 	  uint16_t undef);
 bool emit_mov_imm(struct gen *g, struct item *it, int reg, int size, uint64_t v);
 uint16_t cc_reads(int cc);
+/* Request builders: opcode bytes, ModRM with a register or /digit and the
+ * E operand, an Iz immediate, LOCK (sometimes) on a memory destination. */
+void opc(struct enc_req *r, int n, uint8_t a, uint8_t b);
+void modrm(struct enc_req *r, int reg, bool is_reg, int size, const struct x86_op *e);
+void imm_z(struct gen *g, struct enc_req *r, int size);
+void maybe_lock(struct gen *g, struct enc_req *r, const struct x86_op *e);
 
 /* Per-class generators: fill `it`, return success. */
 typedef bool (*gen_fn)(struct gen *g, struct item *it);
