@@ -24,17 +24,16 @@
 #include "seg.h"
 #include "stack.h"
 
-/* The paging engineer's mem_read_sys()/mem_write_sys() make these accesses
- * supervisor-mode whatever the CPL; until paging has a U/S check, plain
- * linear accesses are equivalent. */
+/* Supervisor-mode accesses whatever the CPL: the TLB's supervisor bank,
+ * and a #PF error code with U/S = 0 (mem.h). */
 uint64_t sys_read(struct cpu *c, uint64_t lin, int size)
 {
-	return mem_read(c, lin, size);
+	return mem_read_sys(c, lin, size);
 }
 
 void sys_write(struct cpu *c, uint64_t lin, int size, uint64_t v)
 {
-	mem_write(c, lin, size, v);
+	mem_write_sys(c, lin, size, v);
 }
 
 void seg_from_desc(struct cpu_segment *s, uint16_t sel, uint64_t d)
