@@ -417,18 +417,20 @@ bool lapic_msr(struct machine *m, uint32_t msr, uint64_t *v, bool write)
 	return reg_write(m, r, (uint32_t)*v, (uint32_t)(*v >> 32));
 }
 
-/* Reset state (SDM 11.4.7.1) with the firmware's LINT0 = ExtINT and LINT1
- * = NMI, as QEMU's BSP has them, so the 8259's interrupts reach the CPU. */
+/* As the firmware leaves it under QEMU (SeaBIOS; read back by
+ * tests/devices/probe.c): software-enabled (SVR 0x1FF), LINT0 = ExtINT and
+ * LINT1 = NMI (both level), so the 8259's interrupts reach the CPU; the
+ * rest as at reset (SDM 11.4.7.1). */
 void lapic_attach(struct machine *m)
 {
 	struct lapic *a = &m->lapic;
 	a->id = 0;
 	a->dfr = 0xffffffffu;
-	a->svr = 0xff;
+	a->svr = 0x1ff;
 	for (int n = 0; n < LVT_N; n++)
 		a->lvt[n] = LVT_MASKED;
-	a->lvt[LVT_LINT0] = 0x700;
-	a->lvt[LVT_LINT1] = 0x400;
+	a->lvt[LVT_LINT0] = 0x8700;
+	a->lvt[LVT_LINT1] = 0x8400;
 	m->cpu.msr.apic_base = MACHINE_LAPIC_BASE | APIC_BASE_BSP | APIC_BASE_EN;
 	machine_timer_init(m, MT_LAPIC, timer_fire, NULL);
 	machine_add_mmio(m, MACHINE_LAPIC_BASE, 0x1000, m, lapic_mmio_read, lapic_mmio_write,

@@ -295,14 +295,15 @@ static void port61_write(void *dev, uint16_t port, int size, uint32_t v)
 	set_gate2(m, v & 1);
 }
 
-/* As the firmware leaves it: counter 0 in mode 3 with the full count
- * 65536 (18.2 Hz, the BIOS tick), GATE0/1 tied high, GATE2 low. */
+/* As the firmware leaves it (SeaBIOS, read back by tests/devices/probe.c):
+ * counter 0 in mode 2 with the full count 65536 (18.2 Hz, the BIOS tick),
+ * GATE0/1 tied high, GATE2 low. */
 void pit_attach(struct machine *m)
 {
 	for (int k = 0; k < 3; k++) {
 		m->pit.ch[k].gate = k != 2;
 		m->pit.ch[k].access = 3;
-		m->pit.ch[k].mode = 3;
+		m->pit.ch[k].mode = k == 0 ? 2 : 3;
 		m->pit.ch[k].reload = 65536;
 	}
 	machine_timer_init(m, MT_PIT, pit_fire, NULL);

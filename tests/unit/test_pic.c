@@ -25,10 +25,12 @@ static struct machine *remapped(uint8_t master_mask, uint8_t slave_mask)
 static void test_reset_state(void)
 {
 	struct machine *m = mu_machine(NULL, -1);
-	CU_ASSERT_EQUAL(mu_in8(m, 0x21), 0xfb);    /* firmware: all masked but cascade */
-	CU_ASSERT_EQUAL(mu_in8(m, 0xa1), 0xff);
+	CU_ASSERT_EQUAL(mu_in8(m, 0x21), 0xb8);    /* as SeaBIOS leaves them */
+	CU_ASSERT_EQUAL(mu_in8(m, 0xa1), 0x8e);
 	machine_set_irq(m, 4, true);
 	CU_ASSERT_FALSE(mu_intr(m));                /* masked */
+	machine_set_irq(m, 1, true);
+	CU_ASSERT_EQUAL(mu_ack(m), 0x09);           /* the BIOS's vector base 8 */
 }
 
 static void test_edge_ack_eoi(void)

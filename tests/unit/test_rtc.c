@@ -67,7 +67,8 @@ static void test_set_clock(void)
 static void test_interrupts(void)
 {
 	struct machine *m = mu_machine(NULL, -1);
-	mu_out8(m, 0xa1, 0xfe);                     /* unmask IRQ8 on the slave */
+	mu_out8(m, 0x21, 0xfb);                     /* the BIOS tick (IRQ0) off */
+	mu_out8(m, 0xa1, 0xfe);                     /* only IRQ8 on the slave */
 	cmos_set(m, 0x0a, 0x2f);                    /* rate 15: 2 Hz */
 	cmos_set(m, 0x0b, 0x42);                    /* PIE */
 	mu_advance(m, SEC / 2 - 1);

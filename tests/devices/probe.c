@@ -1,0 +1,260 @@
+/*
+ * probe.c - the device probe: a 32-bit Multiboot 1 kernel that reads and
+ * pokes every device of the small PC and prints what it finds on COM1.
+ * It runs with interrupts off (RFLAGS.IF = 0) and looks at interrupt
+ * requests where the controllers hold them (8259 IRR/ISR, local APIC IRR),
+ * so it needs nothing of the CPU beyond 32-bit protected mode and port and
+ * MMIO access.  The transcript recorded on QEMU TCG (expected.txt) is the
+ * reference: `nestlab run` must print the same (tests/devices/CMakeLists).
+ *
+ * It prints only what a PC defines and both machines can agree on: no
+ * real-time-dependent values (counts are compared, not printed), no QEMU
+ * extras (fw_cfg's DMA bit is masked).
+ */
+#include <stdint.h>
+
+__attribute__((section(".multiboot"), used, aligned(4)))
+static const uint32_t mb_header[3] = { 0x1badb002, 0x3, -(0x1badb002u + 0x3) };
+
+uint8_t probe_stack[8192] __attribute__((aligned(16)));
+
+/* ---- port and MMIO access ------------------------------------------------------ */
+static inline void outb(uint16_t p, uint8_t v) { __asm__ volatile("outb %0, %1" :: "a"(v), "Nd"(p)); }
+static inline void outw(uint16_t p, uint16_t v) { __asm__ volatile("outw %0, %1" :: "a"(v), "Nd"(p)); }
+static inline void outl(uint16_t p, uint32_t v) { __asm__ volatile("outl %0, %1" :: "a"(v), "Nd"(p)); }
+static inline uint8_t inb(uint16_t p) { uint8_t v; __asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(p)); return v; }
+static inline uint32_t rd(uint32_t a) { return *(volatile uint32_t *)a; }
+static inline void wr(uint32_t a, uint32_t v) { *(volatile uint32_t *)a = v; }
+
+#define COM1 0x3f8
+#define LAPIC 0xfee00000u
+#define IOAPIC 0xfec00000u
+
+/* ---- output -------------------------------------------------------------------- */
+static void putc_(char c)
+{
+	while (!(inb(COM1 + 5) & 0x20))
+		;
+	outb(COM1, (uint8_t)c);
+}
+
+static void puts_(const char *s)
+{
+	while (*s)
+		putc_(*s++);
+}
+
+static void hex(uint32_t v, int digits)
+{
+	for (int k = digits - 1; k >= 0; k--)
+		putc_("0123456789abcdef"[(v >> (4 * k)) & 0xf]);
+}
+
+/* "name v1 v2 ...\n" with each value in `digits` hex digits */
+static void line(const char *name, int n, const uint32_t *v, int digits)
+{
+	puts_(name);
+	for (int k = 0; k < n; k++) {
+		putc_(' ');
+		hex(v[k], digits);
+	}
+	putc_('\n');
+}
+#define LINE(name, digits, ...) do { \
+	const uint32_t v_[] = { __VA_ARGS__ }; \
+	line(name, (int)(sizeof v_ / sizeof v_[0]), v_, digits); } while (0)
+
+static const char *yes(int c) { return c ? "yes" : "NO"; }
+
+/* Poll for a condition a bounded number of times (QEMU runs in real time,
+ * nestlab in virtual time: both get there well within the bound). */
+#define WAIT(cond) ({ uint32_t n_ = 0; while (!(cond) && ++n_ < 50000000u) ; (cond); })
+
+/* ---- the probes ------------------------------------------------------------------ */
+
+static uint8_t cmos(uint8_t i) { outb(0x70, i); return inb(0x71); }
+static uint32_t ioapic_rd(uint32_t r) { wr(IOAPIC, r); return rd(IOAPIC + 0x10); }
+static void ioapic_wr(uint32_t r, uint32_t v) { wr(IOAPIC, r); wr(IOAPIC + 0x10, v); }
+
+static void uart_probe(void)
+{
+	/* The state the firmware leaves (before our own init) is not printed:
+	 * it is SeaBIOS's business.  Our init, then the registers. */
+	outb(COM1 + 1, 0x00);
+	outb(COM1 + 3, 0x80);
+	outb(COM1 + 0, 0x01);
+	outb(COM1 + 1, 0x00);
+	outb(COM1 + 3, 0x03);
+	outb(COM1 + 2, 0x07);
+	outb(COM1 + 4, 0x0b);
+	puts_("probe: serial up\n");
+	LINE("uart: ier iir lcr mcr lsr msr", 2, inb(COM1 + 1), inb(COM1 + 2), inb(COM1 + 3),
+	     inb(COM1 + 4), inb(COM1 + 5), inb(COM1 + 6));
+	outb(COM1 + 7, 0xa5);
+	LINE("uart: scratch", 2, inb(COM1 + 7));
+	outb(COM1 + 4, 0x1e);                   /* loopback */
+	uint8_t msr_loop = inb(COM1 + 6);
+	outb(COM1, 0xae);
+	uint8_t lsr = inb(COM1 + 5), rbr = inb(COM1), lsr2 = inb(COM1 + 5);
+	outb(COM1 + 4, 0x0b);
+	LINE("uart: loopback msr lsr rbr lsr", 2, msr_loop, lsr & 0x61, rbr, lsr2 & 0x61);
+	outb(COM1 + 1, 0x02);                   /* THRE interrupt */
+	uint8_t iir1 = inb(COM1 + 2), iir2 = inb(COM1 + 2);
+	outb(COM1 + 1, 0x00);
+	LINE("uart: THRE interrupt iir, iir after", 2, iir1, iir2);
+}
+
+static void pic_init(uint8_t mask)
+{
+	outb(0x20, 0x11); outb(0xa0, 0x11);
+	outb(0x21, 0x20); outb(0xa1, 0x28);
+	outb(0x21, 0x04); outb(0xa1, 0x02);
+	outb(0x21, 0x01); outb(0xa1, 0x01);
+	outb(0x21, mask); outb(0xa1, 0xff);
+}
+
+static uint8_t pic_irr(void) { outb(0x20, 0x0a); return inb(0x20); }
+static uint8_t pic_isr(void) { outb(0x20, 0x0b); return inb(0x20); }
+
+static void pit_pic_probe(void)
+{
+	pic_init(0xfe);
+	LINE("pic: imr after init", 2, inb(0x21), inb(0xa1));
+	outb(0x43, 0x30);                       /* counter 0, mode 0, lo/hi */
+	outb(0x40, 0x00);
+	outb(0x40, 0x10);                       /* 4096 counts, 3.4 ms */
+	outb(0x43, 0xc2);                       /* read-back status of counter 0 */
+	uint8_t st = inb(0x40);
+	LINE("pit: counter 0 status (out, mode, access)", 2, st & 0xbf);
+	int seen = WAIT(pic_irr() & 1);
+	outb(0x43, 0xc2);
+	st = inb(0x40);
+	puts_("pit: IRQ0 in the 8259 IRR: "); puts_(yes(seen)); putc_('\n');
+	LINE("pit: counter 0 status after terminal count", 2, st & 0xbf);
+	outb(0x20, 0x0c);                       /* poll */
+	uint8_t poll = inb(0x20);
+	LINE("pic: poll, isr, irr", 2, poll, pic_isr(), pic_irr());
+	outb(0x20, 0x20);
+	LINE("pic: isr after EOI", 2, pic_isr());
+
+	/* Counter 2 through port 0x61, the calibration idiom. */
+	outb(0x61, (inb(0x61) & ~0x02) | 0x01);
+	outb(0x43, 0xb0);                       /* counter 2, mode 0, lo/hi */
+	outb(0x42, 0x00);
+	outb(0x42, 0x20);                       /* 8192 counts */
+	uint8_t before = inb(0x61) & 0x20;
+	outb(0x43, 0x80);                       /* latch counter 2 */
+	uint32_t c1 = inb(0x42); c1 |= (uint32_t)inb(0x42) << 8;
+	int high = WAIT(inb(0x61) & 0x20);
+	LINE("pit: port 0x61 low bits", 2, inb(0x61) & 0x03);
+	LINE("pit: OUT2 after load, then after the wait", 2, before, high ? 0x20 : 0);
+	puts_("pit: counter 2 latched at or below its load value: ");
+	puts_(yes(c1 <= 0x2000)); putc_('\n');
+	outb(0x61, inb(0x61) & ~0x03);
+}
+
+static void lapic_probe(void)
+{
+	LINE("lapic: id version", 8, rd(LAPIC + 0x20), rd(LAPIC + 0x30));
+	LINE("lapic: lvt timer lint0 lint1 error", 8, rd(LAPIC + 0x320), rd(LAPIC + 0x350),
+	     rd(LAPIC + 0x360), rd(LAPIC + 0x370));
+	LINE("lapic: tpr dfr ldr", 8, rd(LAPIC + 0x80), rd(LAPIC + 0xe0), rd(LAPIC + 0xd0));
+	wr(LAPIC + 0xf0, 0x1ff);
+	wr(LAPIC + 0x3e0, 0x0b);                /* divide by 1 */
+	wr(LAPIC + 0x320, 0x40);                /* one-shot, vector 0x40 */
+	wr(LAPIC + 0x380, 200000);
+	uint32_t cur = rd(LAPIC + 0x390);
+	int fired = WAIT(rd(LAPIC + 0x220) & 1);
+	LINE("lapic: svr, timer lvt", 8, rd(LAPIC + 0xf0), rd(LAPIC + 0x320));
+	puts_("lapic: one-shot counted down and set IRR 0x40: ");
+	puts_(yes(cur <= 200000 && fired && rd(LAPIC + 0x390) == 0)); putc_('\n');
+	wr(LAPIC + 0x300, 0x40000 | 0x51);      /* self IPI */
+	LINE("lapic: irr[0x40..0x5f] after self IPI, icr", 8, rd(LAPIC + 0x220), rd(LAPIC + 0x300));
+	wr(LAPIC + 0x80, 0x60);
+	LINE("lapic: ppr with tpr 0x60", 2, rd(LAPIC + 0xa0));
+	wr(LAPIC + 0x80, 0);
+	wr(LAPIC + 0x3e0, 0x03);
+	LINE("lapic: divide", 8, rd(LAPIC + 0x3e0));
+	wr(LAPIC + 0x380, 0);
+}
+
+static void ioapic_probe(void)
+{
+	LINE("ioapic: id version arb", 8, ioapic_rd(0), ioapic_rd(1), ioapic_rd(2));
+	LINE("ioapic: pin 2 entry at reset", 8, ioapic_rd(0x14), ioapic_rd(0x15));
+	/* Route the PIT (IRQ0 -> pin 2) to vector 0x45; PIC masked. */
+	outb(0x21, 0xff);
+	ioapic_wr(0x15, 0);
+	ioapic_wr(0x14, 0x45);
+	LINE("ioapic: pin 2 entry", 8, ioapic_rd(0x14), ioapic_rd(0x15));
+	outb(0x43, 0x30);
+	outb(0x40, 0x00);
+	outb(0x40, 0x10);
+	int got = WAIT(rd(LAPIC + 0x220) & (1u << 5));
+	puts_("ioapic: PIT on pin 2 reached the local APIC as 0x45: ");
+	puts_(yes(got)); putc_('\n');
+	ioapic_wr(0x14, 0x10000);
+}
+
+static void cmos_probe(void)
+{
+	LINE("cmos: status a&7f b d", 2, cmos(0x0a) & 0x7f, cmos(0x0b), cmos(0x0d));
+	LINE("cmos: base kb, ext kb (17/18, 30/31), 64k above 16M", 4,
+	     cmos(0x15) | cmos(0x16) << 8, cmos(0x17) | cmos(0x18) << 8,
+	     cmos(0x30) | cmos(0x31) << 8, cmos(0x34) | cmos(0x35) << 8);
+	uint8_t b = cmos(0x0b);
+	int sane = (b & 4) ? cmos(0x00) < 60 : (cmos(0x00) & 0x0f) < 10 && cmos(0x00) < 0x60;
+	puts_("cmos: seconds register is a valid time: "); puts_(yes(sane)); putc_('\n');
+}
+
+static uint32_t fw_cfg(uint16_t key, int n)
+{
+	outw(0x510, key);
+	uint32_t v = 0;
+	for (int k = 0; k < n; k++)
+		v |= (uint32_t)inb(0x511) << (8 * k);
+	return v;
+}
+
+static void misc_probe(void)
+{
+	LINE("fw_cfg: signature, id&1, ram MiB, cpus", 8, fw_cfg(0, 4), fw_cfg(1, 4) & 1,
+	     fw_cfg(3, 4) >> 20, fw_cfg(5, 2));
+	outb(0x64, 0xaa);
+	int ready = WAIT(inb(0x64) & 1);
+	LINE("kbc: self-test reply", 2, ready ? inb(0x60) : 0xee);
+	LINE("port 0x92", 2, inb(0x92) & 0x02);
+}
+
+/* What the firmware leaves behind (SeaBIOS under QEMU): nestlab's machine
+ * starts in the same state, so a kernel that relies on it works on both. */
+static void firmware_state(void)
+{
+	LINE("firmware: pic imr master slave", 2, inb(0x21), inb(0xa1));
+	outb(0x43, 0xe2);
+	LINE("firmware: pit counter 0 status (mode, access)", 2, inb(0x40) & 0x3f);
+	LINE("firmware: lapic svr", 8, rd(LAPIC + 0xf0));
+}
+
+void probe_main(void)
+{
+	uint8_t imr0 = inb(0x21), imr1 = inb(0xa1);
+	uart_probe();
+	LINE("firmware: pic imr at entry", 2, imr0, imr1);
+	firmware_state();
+	pit_pic_probe();
+	lapic_probe();
+	ioapic_probe();
+	cmos_probe();
+	misc_probe();
+	puts_("probe: done\n");
+	outl(0xf4, 0x10);
+	for (;;)
+		__asm__ volatile("cli; hlt");
+}
+
+__asm__(".text\n.global probe_start\nprobe_start:\n"
+	"cli\n"
+	"movl $probe_stack + 8192, %esp\n"
+	"call probe_main\n"
+	"1: hlt\njmp 1b\n");
