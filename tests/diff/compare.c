@@ -104,7 +104,8 @@ void print_sequence(FILE *f, const struct seq *s, const struct seq_code *c)
 		fprintf(f, "    %-3s = %#018" PRIx64 "%s", gpr_name[k], s->init.gpr[k],
 			k % 4 == 3 ? "\n" : "");
 	fprintf(f, "    rflags = %#" PRIx64 "\n", s->init.rflags);
-	fprintf(f, "  code at %#llx (%u bytes):\n", (unsigned long long)SEQ_CODE, c->len);
+	fprintf(f, "  code at %#llx (%u bytes):\n", (unsigned long long)(SEQ_CODE + c->start),
+		c->len - c->start);
 	if (cs_open(CS_ARCH_X86, CS_MODE_64, &h) != CS_ERR_OK) {
 		fprintf(f, "    (capstone unavailable)\n");
 		return;

@@ -110,6 +110,7 @@ void exec_native_run(const struct seq_state *st, const struct seq_code *c, struc
 	memcpy(nat_data, st->data, SEQ_PAGE);
 	memcpy(nat_stack, st->stack, SEQ_PAGE);
 	memcpy(native_in, st->gpr, 128);
+	native_entry = SEQ_CODE + c->start;
 	native_in[16] = st->rflags;
 	nat_res = r;
 	if (sigsetjmp(nat_jb, 1) == 0) {

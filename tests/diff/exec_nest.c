@@ -48,7 +48,7 @@ void exec_nest_run(const struct seq_state *st, const struct seq_code *c, struct 
 	cpu_phys_write(cp, SEQ_STACK, st->stack, SEQ_PAGE);
 	memcpy(cp->gpr, st->gpr, sizeof cp->gpr);
 	cpu_set_rflags(cp, st->rflags);
-	cp->rip = SEQ_CODE;
+	cp->rip = SEQ_CODE + c->start;
 	cp->exceptions_stop = true;
 	cp->exc_vector = -1;
 	for (int steps = 0; cp->rip != end; steps++) {

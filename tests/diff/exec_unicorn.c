@@ -4,7 +4,7 @@
  * One engine is opened once and reused: each run rewrites the code, data
  * and stack pages, drops Unicorn's translated blocks for the code range
  * (uc_ctl_remove_cache: the same addresses hold new code every run), loads
- * the registers and runs from SEQ_CODE until the end address.
+ * the registers and runs from the first instruction to the end address.
  *
  * CPU model: Unicorn's default (qemu64) lacks POPCNT, LZCNT and TZCNT and
  * would raise #UD or run TZCNT as BSF; UC_CPU_X86_HASWELL has them all.
@@ -87,7 +87,7 @@ void exec_unicorn_run(const struct seq_state *st, const struct seq_code *c, stru
 	uint64_t fl = st->rflags;
 	uc_reg_write(uc, UC_X86_REG_RFLAGS, &fl);
 	uc_vector = XV_NONE;
-	e = uc_emu_start(uc, SEQ_CODE, SEQ_CODE + c->len, 0, 0);
+	e = uc_emu_start(uc, SEQ_CODE + c->start, SEQ_CODE + c->len, 0, 0);
 	if (e == UC_ERR_INSN_INVALID) {
 		uc_vector = 6;
 	} else if (e != UC_ERR_OK) {

@@ -49,6 +49,7 @@ static void init_state(struct gen *g)
 	g->xval = 1 + (int)gr(g, 15);
 	g->prot = 1u << 4 | 1u << g->B | 1u << g->X;
 	g->s->base_reg = g->B;
+	g->s->code_start = gchance(g, 2) ? 0 : 0x1000 - 1 - gr(g, 24);
 	g->s->index_reg = g->X;
 	for (int r = 0; r < 16; r++)
 		st->gpr[r] = gen_value(g, 8);

@@ -12,7 +12,9 @@
  * Memory layout shared by all three executors (fixed addresses):
  *
  *   0x10000  code   (sequence, then an epilogue that only the native
- *                    executor runs: jmp [rip+0] back to the trampoline)
+ *                    executor runs: jmp [rip+0] back to the trampoline);
+ *                    half the sequences start just before 0x11000 so that
+ *                    their first instructions straddle a page boundary
  *   0x50000  data page    all memory operands of the sequence
  *   0x52000  stack page   RSP starts near its middle
  *
@@ -104,13 +106,15 @@ struct seq {
 	struct item it[SEQ_MAX_ITEMS];
 	struct seq_state init;
 	int base_reg, index_reg;   /* registers the memory operands use */
+	uint32_t code_start;       /* offset of the first instruction from SEQ_CODE */
 };
 
 /* Layout and flag facts for one assembled sequence. */
 #define SEQ_MAX_INSNS (SEQ_MAX_ITEMS * ITEM_MAX_INSNS)
 struct seq_code {
-	uint8_t bytes[SEQ_CODE_SIZE];
-	uint32_t len;              /* up to the end address (the epilogue follows) */
+	uint8_t bytes[SEQ_CODE_SIZE];   /* image of the code region at SEQ_CODE */
+	uint32_t start;            /* offset of the first instruction */
+	uint32_t len;              /* offset of the end (the epilogue follows) */
 	uint32_t total;            /* with the epilogue */
 	int ninsn;
 	uint32_t insn_off[SEQ_MAX_INSNS];    /* start of each instruction */

@@ -241,6 +241,7 @@ bool seq_assemble(const struct seq *s, struct seq_code *c, uint64_t native_exit)
 	int ni = 0;
 
 	memset(c->bytes, 0xcc, sizeof c->bytes);
+	off = c->start = s->code_start;
 	for (int i = 0; i < s->n; i++) {
 		item_off[i] = off;
 		for (int k = 0; k < s->it[i].n; k++)
@@ -249,7 +250,7 @@ bool seq_assemble(const struct seq *s, struct seq_code *c, uint64_t native_exit)
 	item_off[s->n] = off;
 	if (off + 16 > SEQ_CODE_SIZE)
 		return false;
-	off = 0;
+	off = c->start;
 	for (int i = 0; i < s->n; i++) {
 		for (int k = 0; k < s->it[i].n; k++) {
 			const struct ginsn *g = &s->it[i].in[k];
@@ -327,6 +328,7 @@ void seq_drop(const struct seq *s, const bool *drop, struct seq *out)
 	}
 	out->init = s->init;
 	out->base_reg = s->base_reg;
+	out->code_start = s->code_start;
 	out->index_reg = s->index_reg;
 	out->n = 0;
 	for (int i = 0; i < s->n; i++) {
