@@ -131,6 +131,11 @@ static __attribute__((noinline)) enum cpu_stop run_loop(struct cpu *c, uint64_t 
 		c->insn_rip = c->rip;
 		struct dblock *b = dcache_next(c, prev);
 		uint64_t stop_at = end < c->event_deadline || !c->on_event ? end : c->event_deadline;
+		/* An STI / MOV SS shadow ends after one instruction: stop there so
+		 * a pending interrupt is taken at once (STI; NOP; CLI opens a
+		 * one-instruction window, SDM Vol. 2 STI). */
+		if (unlikely(c->intr_inhibit_until > c->icount) && c->intr_inhibit_until < stop_at)
+			stop_at = c->intr_inhibit_until;
 		run_block(c, b, stop_at > c->icount ? stop_at - c->icount : 1);
 		prev = b;
 	}

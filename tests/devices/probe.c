@@ -11,64 +11,7 @@
  * real-time-dependent values (counts are compared, not printed), no QEMU
  * extras (fw_cfg's DMA bit is masked).
  */
-#include <stdint.h>
-
-__attribute__((section(".multiboot"), used, aligned(4)))
-static const uint32_t mb_header[3] = { 0x1badb002, 0x3, -(0x1badb002u + 0x3) };
-
-uint8_t probe_stack[8192] __attribute__((aligned(16)));
-
-/* ---- port and MMIO access ------------------------------------------------------ */
-static inline void outb(uint16_t p, uint8_t v) { __asm__ volatile("outb %0, %1" :: "a"(v), "Nd"(p)); }
-static inline void outw(uint16_t p, uint16_t v) { __asm__ volatile("outw %0, %1" :: "a"(v), "Nd"(p)); }
-static inline void outl(uint16_t p, uint32_t v) { __asm__ volatile("outl %0, %1" :: "a"(v), "Nd"(p)); }
-static inline uint8_t inb(uint16_t p) { uint8_t v; __asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(p)); return v; }
-static inline uint32_t rd(uint32_t a) { return *(volatile uint32_t *)a; }
-static inline void wr(uint32_t a, uint32_t v) { *(volatile uint32_t *)a = v; }
-
-#define COM1 0x3f8
-#define LAPIC 0xfee00000u
-#define IOAPIC 0xfec00000u
-
-/* ---- output -------------------------------------------------------------------- */
-static void putc_(char c)
-{
-	while (!(inb(COM1 + 5) & 0x20))
-		;
-	outb(COM1, (uint8_t)c);
-}
-
-static void puts_(const char *s)
-{
-	while (*s)
-		putc_(*s++);
-}
-
-static void hex(uint32_t v, int digits)
-{
-	for (int k = digits - 1; k >= 0; k--)
-		putc_("0123456789abcdef"[(v >> (4 * k)) & 0xf]);
-}
-
-/* "name v1 v2 ...\n" with each value in `digits` hex digits */
-static void line(const char *name, int n, const uint32_t *v, int digits)
-{
-	puts_(name);
-	for (int k = 0; k < n; k++) {
-		putc_(' ');
-		hex(v[k], digits);
-	}
-	putc_('\n');
-}
-#define LINE(name, digits, ...) do { \
-	const uint32_t v_[] = { __VA_ARGS__ }; \
-	line(name, (int)(sizeof v_ / sizeof v_[0]), v_, digits); } while (0)
-
-static const char *yes(int c) { return c ? "yes" : "NO"; }
-
-/* Poll for a condition a bounded number of times (QEMU runs in real time,
- * nestlab in virtual time: both get there well within the bound). */
-#define WAIT(cond) ({ uint32_t n_ = 0; while (!(cond) && ++n_ < 50000000u) ; (cond); })
+#include "probe_lib.h"
 
 /* ---- the probes ------------------------------------------------------------------ */
 
@@ -80,13 +23,7 @@ static void uart_probe(void)
 {
 	/* The state the firmware leaves (before our own init) is not printed:
 	 * it is SeaBIOS's business.  Our init, then the registers. */
-	outb(COM1 + 1, 0x00);
-	outb(COM1 + 3, 0x80);
-	outb(COM1 + 0, 0x01);
-	outb(COM1 + 1, 0x00);
-	outb(COM1 + 3, 0x03);
-	outb(COM1 + 2, 0x07);
-	outb(COM1 + 4, 0x0b);
+	serial_init();
 	puts_("probe: serial up\n");
 	LINE("uart: ier iir lcr mcr lsr msr", 2, inb(COM1 + 1), inb(COM1 + 2), inb(COM1 + 3),
 	     inb(COM1 + 4), inb(COM1 + 5), inb(COM1 + 6));
@@ -248,13 +185,5 @@ void probe_main(void)
 	cmos_probe();
 	misc_probe();
 	puts_("probe: done\n");
-	outl(0xf4, 0x10);
-	for (;;)
-		__asm__ volatile("cli; hlt");
+	probe_exit(0x10);
 }
-
-__asm__(".text\n.global probe_start\nprobe_start:\n"
-	"cli\n"
-	"movl $probe_stack + 8192, %esp\n"
-	"call probe_main\n"
-	"1: hlt\njmp 1b\n");
