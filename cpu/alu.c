@@ -67,7 +67,7 @@ OP_INLINE bool alu_writes(int k)
  * write; flags only after the write, which may fault. */
 OP_OUTLINE void alu_mem(struct cpu *c, const struct insn *i, int k, int size, uint64_t b)
 {
-	uint64_t lin = insn_lin(c, i);
+	uint64_t lin = insn_lin_chk(c, i, size, alu_writes(k));
 	uint64_t a = mem_read(c, lin, size);
 	uint64_t r = alu_calc(c, k, a, b);
 	if (alu_writes(k))
@@ -96,7 +96,7 @@ OP_INLINE void alu_rm(struct cpu *c, const struct insn *i, int k, int size, uint
 /* The E operand as a source, the memory read kept out of line. */
 OP_OUTLINE uint64_t src_mem(struct cpu *c, const struct insn *i, int size)
 {
-	return mem_read(c, insn_lin(c, i), size);
+	return mem_read(c, insn_lin_chk(c, i, size, false), size);
 }
 
 OP_INLINE uint64_t src_E(struct cpu *c, const struct insn *i, int size)
@@ -174,7 +174,7 @@ OP_INLINE void incdec_flags(struct cpu *c, uint64_t a, uint64_t r, int size, boo
 
 OP_OUTLINE void incdec_mem(struct cpu *c, const struct insn *i, int size, bool dec)
 {
-	uint64_t lin = insn_lin(c, i);
+	uint64_t lin = insn_lin_chk(c, i, size, true);
 	uint64_t a = mem_read(c, lin, size);
 	uint64_t r = dec ? a - 1 : a + 1;
 	mem_write(c, lin, size, r);
@@ -209,7 +209,7 @@ void op_dec_Zv(struct cpu *c, const struct insn *i) { BY_OSIZE(i, incdec_reg(c, 
 
 OP_OUTLINE void notneg_mem(struct cpu *c, const struct insn *i, int size, bool neg)
 {
-	uint64_t lin = insn_lin(c, i);
+	uint64_t lin = insn_lin_chk(c, i, size, true);
 	uint64_t a = mem_read(c, lin, size);
 	uint64_t r = neg ? 0 - a : ~a;
 	mem_write(c, lin, size, r);

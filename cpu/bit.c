@@ -52,7 +52,7 @@ static inline void bt_in_operand(struct cpu *c, const struct insn *i, int k, int
 		bt_set_cf(c, v, mask);
 		return;
 	}
-	uint64_t lin = insn_lin(c, i);
+	uint64_t lin = insn_lin_chk(c, i, size, k != B_BT);
 	uint64_t v = mem_read(c, lin, size);
 	if (k != B_BT)
 		mem_write(c, lin, size, bt_apply(k, v, mask));
@@ -74,7 +74,7 @@ static inline void bt_Gv(struct cpu *c, const struct insn *i, int k, int size)
 		ea = (uint32_t)ea;
 	else if (i->asize == 2)
 		ea = (uint16_t)ea;
-	uint64_t lin = cpu_linear(c, i->seg, ea);
+	uint64_t lin = seg_linear(c, i->seg, ea, size, k != B_BT);
 	uint64_t mask = 1ull << (off & (uint64_t)(size * 8 - 1));
 	uint64_t v = mem_read(c, lin, size);
 	if (k != B_BT)

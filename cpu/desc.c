@@ -43,7 +43,7 @@ static void set_zf(struct cpu *c, bool z)
 static void load_dtable(struct cpu *c, const struct insn *i, struct cpu_dtable *t)
 {
 	need_cpl0(c);
-	uint64_t lin = insn_lin(c, i);
+	uint64_t lin = insn_lin_chk(c, i, c->mode == CPU_MODE64 ? 10 : 6, false);
 	uint32_t limit = (uint32_t)mem_read(c, lin, 2);
 	uint64_t a2 = lin + 2;
 	if (c->mode != CPU_MODE64)
@@ -65,7 +65,7 @@ static void store_dtable(struct cpu *c, const struct insn *i, const struct cpu_d
 {
 	if ((c->cr4 & CR4_UMIP) && (c->cr0 & CR0_PE) && c->cpl > 0)
 		cpu_gp0(c);
-	uint64_t lin = insn_lin(c, i);
+	uint64_t lin = insn_lin_chk(c, i, c->mode == CPU_MODE64 ? 10 : 6, true);
 	uint64_t a2 = lin + 2;
 	if (c->mode != CPU_MODE64)
 		a2 = (uint32_t)a2;

@@ -240,7 +240,7 @@ void op_callf_Ap(struct cpu *c, const struct insn *i)
 /* m16:16/32/64: the offset (operand size) comes first, the selector after. */
 static void far_mem(struct cpu *c, const struct insn *i, bool call)
 {
-	uint64_t lin = insn_lin(c, i);
+	uint64_t lin = insn_lin_chk(c, i, i->osize + 2, false);
 	uint64_t off = mem_read(c, lin, i->osize);
 	uint64_t a2 = lin + (uint64_t)i->osize;
 	if (c->mode != CPU_MODE64)

@@ -120,6 +120,23 @@ static void frame_push(struct cpu *c, struct frame *f, int size, uint64_t v)
 		mem_write(c, lin, size, v);
 }
 
+/* The frame of `bytes` below sp must lie inside the stack segment's limit
+ * (SDM Vol. 3 6.12.1: #SS, with the new SS as error code after a stack
+ * switch).  Expand-down stacks have their valid range above the limit. */
+static void frame_check(struct cpu *c, const struct cpu_segment *ss, uint64_t sp,
+			uint64_t bytes, uint32_t err)
+{
+	uint64_t top = (ss->attr & SEG_ATTR_DB) ? 0xffffffffull : 0xffff;
+	bool wraps = sp < bytes;          /* e.g. ESP = 0 on a flat 4 GiB stack */
+	bool ok;
+	if ((ss->attr & SEG_ATTR_TYPE & (DESC_TYPE_CODE | DESC_TYPE_EXPDN)) == DESC_TYPE_EXPDN)
+		ok = !wraps && ((sp - bytes) & top) > ss->limit;
+	else
+		ok = wraps ? ss->limit >= top : sp - 1 <= ss->limit;
+	if (!ok)
+		cpu_exception(c, VEC_SS, err);
+}
+
 /* ---- real mode ---------------------------------------------------------------------- */
 
 static void deliver_real(struct cpu *c, const struct event *ev)
@@ -281,6 +298,8 @@ static void deliver_prot(struct cpu *c, const struct event *ev)
 	int sz = (g.type == SYS_INT || g.type == SYS_TRAP) ? 4 : 2;
 	struct frame fr = { ss.base, sp & (ss32 ? 0xffffffffull : 0xffff),
 			    ss32 ? 0xffffffffull : 0xffff, g.new_cpl < 3, true };
+	int n = 3 + (v86 ? 4 : 0) + (inner ? 2 : 0) + (ev->has_err ? 1 : 0);
+	frame_check(c, &ss, fr.sp, (uint64_t)(n * sz), inner ? (ss.sel & 0xfffc) | ext : ext);
 	uint64_t f = cpu_get_rflags(c);
 	if (v86) {
 		frame_push(c, &fr, sz, c->seg[SEG_GS].sel);

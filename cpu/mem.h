@@ -111,6 +111,34 @@ static inline uint64_t cpu_linear(const struct cpu *c, int seg, uint64_t off)
 	return (uint32_t)(off + c->seg[seg].base);
 }
 
+/* Segment limit and rights of a data access outside 64-bit mode (SDM
+ * Vol. 3 5.3).  The inline test passes what needs no more thought: a
+ * present, expand-up segment that allows the access (data: read, or write
+ * if writable; code: read if readable; the type-nibble masks below), with
+ * the whole access inside the limit.  Everything else, real mode and
+ * expand-down segments included, gets the full rules in seg_check_slow()
+ * (seg.c), which faults (#GP(0), #SS(0) for SS) or returns.  64-bit mode
+ * has no limits and never gets here. */
+void seg_check_slow(struct cpu *c, int seg, uint64_t off, int size, bool write);
+static inline bool seg_fast_ok(const struct cpu *c, int seg, uint64_t off, uint64_t size,
+			       bool write)
+{
+	const struct cpu_segment *s = &c->seg[seg];
+	unsigned a = s->attr;
+	return off + size - 1 <= s->limit && (a & 0x90) == 0x90 &&
+	       (((write ? 0x000cu : 0xcc0fu) >> (a & 15)) & 1);
+}
+
+/* cpu_linear() with the segment check for an access of `size` bytes. */
+static inline uint64_t seg_linear(struct cpu *c, int seg, uint64_t off, int size, bool write)
+{
+	if (c->mode == CPU_MODE64)
+		return seg >= SEG_FS && seg <= SEG_GS ? off + c->seg[seg].base : off;
+	if (unlikely(!seg_fast_ok(c, seg, off, (uint64_t)size, write)))
+		seg_check_slow(c, seg, off, size, write);
+	return (uint32_t)(off + c->seg[seg].base);
+}
+
 static inline uint64_t mem_load_host(const uint8_t *p, int size)
 {
 	switch (size) {
@@ -183,11 +211,11 @@ static inline void mem_write_sys(struct cpu *c, uint64_t lin, int size, uint64_t
 /* Segment:offset reads and writes (the offset already wrapped). */
 static inline uint64_t cpu_read(struct cpu *c, int seg, uint64_t off, int size)
 {
-	return mem_read(c, cpu_linear(c, seg, off), size);
+	return mem_read(c, seg_linear(c, seg, off, size, false), size);
 }
 static inline void cpu_write(struct cpu *c, int seg, uint64_t off, int size, uint64_t v)
 {
-	mem_write(c, cpu_linear(c, seg, off), size, v);
+	mem_write(c, seg_linear(c, seg, off, size, true), size, v);
 }
 
 /* Byte registers: 0-15 are the low bytes (with REX), 16-19 AH CH DH BH. */
@@ -216,10 +244,17 @@ static inline void reg_write(struct cpu *c, int r, int size, uint64_t v)
 	}
 }
 
-/* The memory operand's linear address. */
+/* The memory operand's linear address (no segment check: callers that
+ * access memory use insn_lin_chk). */
 static inline uint64_t insn_lin(const struct cpu *c, const struct insn *i)
 {
 	return cpu_linear(c, i->seg, cpu_ea(c, i));
+}
+
+/* The same, checked for an access of `size` bytes (read, or write). */
+static inline uint64_t insn_lin_chk(struct cpu *c, const struct insn *i, int size, bool write)
+{
+	return seg_linear(c, i->seg, cpu_ea(c, i), size, write);
 }
 
 /* E operand (ModRM r/m) at size `size`. */
@@ -227,7 +262,7 @@ static inline uint64_t read_E(struct cpu *c, const struct insn *i, int size)
 {
 	if (!(i->flags & I_MEM))
 		return reg_read(c, i->rm, size);
-	return mem_read(c, insn_lin(c, i), size);
+	return mem_read(c, insn_lin_chk(c, i, size, false), size);
 }
 
 static inline void write_E(struct cpu *c, const struct insn *i, int size, uint64_t v)
@@ -235,7 +270,7 @@ static inline void write_E(struct cpu *c, const struct insn *i, int size, uint64
 	if (!(i->flags & I_MEM))
 		reg_write(c, i->rm, size, v);
 	else
-		mem_write(c, insn_lin(c, i), size, v);
+		mem_write(c, insn_lin_chk(c, i, size, true), size, v);
 }
 
 /* G operand (ModRM reg). */

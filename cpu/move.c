@@ -40,15 +40,15 @@ void op_mov_Zv_Iv(struct cpu *c, const struct insn *i) { reg_write(c, i->reg, i-
  *
  *   A0 MOV AL, moffs8   A1 MOV rAX, moffs   A2 MOV moffs8, AL   A3 MOV moffs, rAX
  */
-static uint64_t moffs_lin(const struct cpu *c, const struct insn *i)
+static uint64_t moffs_lin(struct cpu *c, const struct insn *i, int size, bool write)
 {
-	return cpu_linear(c, i->seg, i->imm & size_mask(i->asize));
+	return seg_linear(c, i->seg, i->imm & size_mask(i->asize), size, write);
 }
 
-void op_mov_AL_Ob(struct cpu *c, const struct insn *i) { reg_write(c, R_RAX, 1, mem_read(c, moffs_lin(c, i), 1)); }
-void op_mov_rAX_Ov(struct cpu *c, const struct insn *i) { reg_write(c, R_RAX, i->osize, mem_read(c, moffs_lin(c, i), i->osize)); }
-void op_mov_Ob_AL(struct cpu *c, const struct insn *i) { mem_write(c, moffs_lin(c, i), 1, reg_read(c, R_RAX, 1)); }
-void op_mov_Ov_rAX(struct cpu *c, const struct insn *i) { mem_write(c, moffs_lin(c, i), i->osize, reg_read(c, R_RAX, i->osize)); }
+void op_mov_AL_Ob(struct cpu *c, const struct insn *i) { reg_write(c, R_RAX, 1, mem_read(c, moffs_lin(c, i, 1, false), 1)); }
+void op_mov_rAX_Ov(struct cpu *c, const struct insn *i) { reg_write(c, R_RAX, i->osize, mem_read(c, moffs_lin(c, i, i->osize, false), i->osize)); }
+void op_mov_Ob_AL(struct cpu *c, const struct insn *i) { mem_write(c, moffs_lin(c, i, 1, true), 1, reg_read(c, R_RAX, 1)); }
+void op_mov_Ov_rAX(struct cpu *c, const struct insn *i) { mem_write(c, moffs_lin(c, i, i->osize, true), i->osize, reg_read(c, R_RAX, i->osize)); }
 
 /* MOV r/m, Sreg: memory always gets 16 bits; a 32/64-bit register gets the
  * selector zero-extended (SDM Vol. 2 MOV: P6 and later fill with zeros). */
@@ -175,7 +175,7 @@ void op_cmpxchg_Ev_Gv(struct cpu *c, const struct insn *i) { cmpxchg_common(c, i
  */
 void op_cmpxchg8b_Mq(struct cpu *c, const struct insn *i)
 {
-	uint64_t lin = insn_lin(c, i);
+	uint64_t lin = insn_lin_chk(c, i, i->osize == 8 ? 16 : 8, true);
 	bool eq;
 	if (i->osize == 8) {
 		if (lin & 15)

@@ -234,7 +234,7 @@ void seg_load_data(struct cpu *c, int seg, uint16_t sel)
  * only after it. */
 static void load_far_ptr(struct cpu *c, const struct insn *i, int seg)
 {
-	uint64_t lin = insn_lin(c, i);
+	uint64_t lin = insn_lin_chk(c, i, i->osize + 2, false);
 	uint64_t off = mem_read(c, lin, i->osize);
 	uint64_t a2 = lin + (uint64_t)i->osize;
 	if (c->mode != CPU_MODE64)

@@ -118,7 +118,7 @@ OP_INLINE void shift_flags(struct cpu *c, int k, int size, const struct shift_ou
 /* Memory operand: read, compute, write (also for count 0), then flags. */
 OP_OUTLINE void shift_mem(struct cpu *c, const struct insn *i, int k, int size, unsigned n)
 {
-	uint64_t lin = insn_lin(c, i);
+	uint64_t lin = insn_lin_chk(c, i, size, true);
 	uint64_t a = mem_read(c, lin, size);
 	struct shift_out o = { a, false, false };
 	if (n)
@@ -184,7 +184,7 @@ static inline void shiftd_rm(struct cpu *c, const struct insn *i, int size, unsi
 	int bits = size * 8;
 	unsigned n = count & (size == 8 ? 63 : 31);
 	bool mem = i->flags & I_MEM;
-	uint64_t lin = mem ? insn_lin(c, i) : 0;
+	uint64_t lin = mem ? insn_lin_chk(c, i, size, true) : 0;
 	uint64_t a = mem ? mem_read(c, lin, size) : reg_read(c, i->rm, size);
 	uint64_t s = reg_read(c, i->reg, size);
 	uint64_t r = a;

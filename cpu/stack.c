@@ -146,7 +146,7 @@ void op_pop_Ev(struct cpu *c, const struct insn *i)
 	}
 	uint64_t old_rsp = c->gpr[R_RSP];
 	stack_commit(c, sp);
-	uint64_t lin = insn_lin(c, i);
+	uint64_t lin = insn_lin_chk(c, i, i->osize, true);
 	c->gpr[R_RSP] = old_rsp;
 	mem_write(c, lin, i->osize, v);
 	stack_commit(c, sp);

@@ -112,7 +112,7 @@ static void str_one(struct cpu *c, const struct insn *i, int size, enum str_kind
 		str_advance(c, i, R_RDI, size, 1);
 		break;
 	case S_INS:
-		probe_write(c, cpu_linear(c, SEG_ES, di), size);
+		probe_write(c, seg_linear(c, SEG_ES, di, size, true), size);
 		cpu_write(c, SEG_ES, di, size, io_in(c, port, size));
 		str_advance(c, i, R_RDI, size, 1);
 		break;
@@ -150,6 +150,15 @@ static uint64_t min3(uint64_t a, uint64_t b, uint64_t c)
 	return m < c ? m : c;
 }
 
+/* Do m elements from offset off on pass seg_fast_ok (mem.h)? */
+static bool str_seg_ok(const struct cpu *c, int seg, uint64_t off, uint64_t m, int size,
+		       bool down, bool write)
+{
+	uint64_t span = m * (uint64_t)size;
+	uint64_t lo = down ? off - (span - (uint64_t)size) : off;
+	return seg_fast_ok(c, seg, lo, span, write);
+}
+
 /* Copy m elements in the order the slow path would (they overlap). */
 static void copy_ordered(uint8_t *d, const uint8_t *s, uint64_t m, int size, bool down)
 {
@@ -173,6 +182,11 @@ static uint64_t str_fast(struct cpu *c, const struct insn *i, int size, enum str
 		m = min3(m, m, str_room(c, i, si, slin, size));
 	}
 	if (m < 2)
+		return 0;
+	/* Outside 64-bit mode the whole run must pass the segment checks, or
+	 * the element-by-element path finds the element that faults. */
+	if (c->mode != CPU_MODE64 && (!str_seg_ok(c, SEG_ES, di, m, size, down, true) ||
+				      (k == S_MOVS && !str_seg_ok(c, i->seg, si, m, size, down, false))))
 		return 0;
 	uint64_t dpa;
 	uint8_t *d = mem_translate(c, dlin, ACC_WRITE, &dpa);

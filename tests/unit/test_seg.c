@@ -197,6 +197,64 @@ static void test_io_bitmap(void)
 	CU_ASSERT_EQUAL(c->gpr[R_RSI], 0x11007);
 }
 
+/* Data accesses outside 64-bit mode check limit and rights: #GP(0), or
+ * #SS(0) for the stack. */
+static void run_fault(const uint8_t *code, size_t len, uint64_t fault_at, uint32_t err)
+{
+	struct cpu *c = cpu32_with_handlers();
+	CU_ASSERT_EQUAL(sy_run(c, code, len), CPU_STOP_HLT);
+	CU_ASSERT_EQUAL(c->gpr[R_RSI], UT_CODE + fault_at);
+	CU_ASSERT_EQUAL(c->gpr[R_RDI], err);
+}
+
+static void test_limits(void)
+{
+	/* limit 0xfff: a dword at 0xffc fits, at 0xffd it does not */
+	static const uint8_t lim[] = { 0x66, 0xb8, 0x48, 0x00, 0x8e, 0xd8, 0xa1, 0xfc, 0x0f, 0, 0,
+				       0xa1, 0xfd, 0x0f, 0, 0 };
+	run_fault(lim, sizeof lim, 11, 0);
+	/* expand-down, limit 0xfff: 0x1000 is valid, 0x800 is not */
+	static const uint8_t exd[] = { 0x66, 0xb8, 0x50, 0x00, 0x8e, 0xc0, 0x26, 0xa1, 0x00, 0x10,
+				       0, 0, 0x26, 0xa1, 0x00, 0x08, 0, 0 };
+	run_fault(exd, sizeof exd, 12, 0);
+	/* read-only data: the read works, the write faults */
+	static const uint8_t ro[] = { 0x66, 0xb8, 0x58, 0x00, 0x8e, 0xd8, 0xa1, 0x00, 0x01, 0, 0,
+				      0xa3, 0x00, 0x01, 0, 0 };
+	run_fault(ro, sizeof ro, 11, 0);
+	/* a null FS loads, but using it faults */
+	static const uint8_t nul[] = { 0x31, 0xc0, 0x8e, 0xe0, 0x64, 0xa1, 0, 0, 0, 0 };
+	run_fault(nul, sizeof nul, 4, 0);
+	/* read-modify-write straddling the limit */
+	static const uint8_t rmw[] = { 0x66, 0xb8, 0x48, 0x00, 0x8e, 0xd8, 0x83, 0x05, 0xfe, 0x0f,
+				       0, 0, 0x01 };
+	run_fault(rmw, sizeof rmw, 6, 0);
+
+	/* REP STOSB runs up to the limit, then faults with the registers of
+	 * the element that did not fit. */
+	struct cpu *c = cpu32_with_handlers();
+	static const uint8_t rep[] = { 0x66, 0xb8, 0x48, 0x00, 0x8e, 0xc0, 0xbf, 0xf0, 0x0f, 0, 0,
+				       0xb9, 0x20, 0, 0, 0, 0xfc, 0xf3, 0xaa };
+	CU_ASSERT_EQUAL(SY_RUN(c, rep), CPU_STOP_HLT);
+	CU_ASSERT_EQUAL(c->gpr[R_RSI], UT_CODE + 17);
+	CU_ASSERT_EQUAL(c->gpr[R_RCX], 0x10);
+	CU_ASSERT_EQUAL(c->gpr[R_RDI], 0);               /* the handler's error code */
+
+	/* Ring 3 on a small stack: PUSH past the limit is #SS(0), delivered on
+	 * the ring-0 stack from the TSS. */
+	c = cpu32_with_handlers();
+	static const uint8_t to3[] = { 0x6a, 0x23, 0x68, 0, 0, 0x08, 0, 0x68, 0x02, 0x02, 0, 0,
+				       0x6a, 0x1b, 0x68, 0x00, 0x10, 0x01, 0x00, 0xcf };
+	static const uint8_t user[] = { 0x66, 0xb8, 0x73, 0x00, 0x8e, 0xd0, 0xbc, 0x02, 0x10, 0, 0,
+					0x50 };
+	sy_desc(c, 0x70, sy_mkdesc(0, 0xfff, 0x40f3));
+	sy_put(c, 0x11000, user, sizeof user);
+	CU_ASSERT_EQUAL(SY_RUN(c, to3), CPU_STOP_HLT);
+	CU_ASSERT_EQUAL(c->gpr[R_RSI], 0x1100b);
+	CU_ASSERT_EQUAL(c->gpr[R_RDI], 0);
+	CU_ASSERT_EQUAL(sn_peek(c, SY_RSP0 - 4, 4), 0x73);        /* SS of the fault */
+	CU_ASSERT_EQUAL(sn_peek(c, SY_RSP0 - 8, 4), 0x1002);      /* ESP unchanged */
+}
+
 int main(void)
 {
 	static const struct ut_case cases[] = {
@@ -207,6 +265,7 @@ int main(void)
 		{ "LGDT/SGDT/SIDT, LTR/STR busy, LLDT/SLDT", test_tables },
 		{ "LAR, LSL, VERR, VERW, ARPL", test_lar_lsl_ver_arpl },
 		{ "TSS I/O permission bitmap", test_io_bitmap },
+		{ "segment limits and rights of data and stack accesses", test_limits },
 		{ NULL, NULL },
 	};
 	return ut_main("seg", cases);
