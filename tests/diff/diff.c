@@ -4,7 +4,8 @@
  *
  *   nestlab-diff --seed S --count N [--oracle unicorn|native|both]
  *                [--len L] [--classes a,b,..] [--ref-only] [--verbose]
- *                [--no-shrink] [--self-check]
+ *                [--no-shrink] [--stats] [--fresh-cpu] [--self-check]
+ *                [--corrupt-nest]
  *
  * Sequence i of a run uses the seed S+i, so "--seed S+i --count 1" (same
  * --len/--classes/--oracle) reproduces it alone.  The interpreter is
@@ -38,7 +39,7 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: nestlab-diff --seed S --count N [--oracle unicorn|native|both] [--len L]\n"
 		"                    [--classes LIST|all] [--ref-only] [--no-shrink] [--verbose]\n"
-		"                    [--stats] [--fresh-cpu] [--self-check]\n");
+		"                    [--stats] [--fresh-cpu] [--self-check] [--corrupt-nest]\n");
 	exit(2);
 }
 
@@ -74,6 +75,8 @@ static void parse_args(int argc, char **argv)
 			cfg.shrink = false;
 		else if (!strcmp(a, "--verbose"))
 			cfg.verbose = true;
+		else if (!strcmp(a, "--corrupt-nest"))
+			cfg.corrupt_nest = true;
 		else if (!strcmp(a, "--fresh-cpu"))
 			exec_nest_fresh = true;
 		else if (!strcmp(a, "--stats"))
@@ -96,8 +99,11 @@ static void parse_args(int argc, char **argv)
 
 void run_execs(const struct seq *s, const struct seq_code *c, struct xresult *r)
 {
-	if (cfg.use[XN_NEST])
+	if (cfg.use[XN_NEST]) {
 		exec_nest_run(&s->init, c, &r[XN_NEST]);
+		if (cfg.corrupt_nest)
+			r[XN_NEST].gpr[3] ^= 1ull << 40;   /* a test of the harness */
+	}
 	if (cfg.use[XN_UC])
 		exec_unicorn_run(&s->init, c, &r[XN_UC]);
 	if (cfg.use[XN_NAT])

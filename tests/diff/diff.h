@@ -17,6 +17,7 @@ struct run_cfg {
 	int len;
 	int oracle;                /* bit 0 unicorn, bit 1 native */
 	bool ref_only, shrink, verbose, self_check, stats;
+	bool corrupt_nest;         /* flip an RBX bit in every interpreter result */
 	uint64_t classes;
 	bool use[XN];              /* which executors run */
 };
