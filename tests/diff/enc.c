@@ -156,6 +156,8 @@ int enc_encode(const struct enc_req *r, struct enc_out *o)
 		put(o, r->pfx[k]);
 	if (r->modrm && r->rm.kind == XOP_MEM && r->rm.m.a32)
 		put(o, 0x67);
+	if (r->w66 && r->rexw)
+		put(o, 0x66);
 	if (need)
 		put(o, (uint8_t)(0x40 | rex));
 	for (int k = 0; k < r->nopc; k++) {

@@ -74,6 +74,8 @@ struct enc_req {
 	int npfx;
 	bool rexw;               /* REX.W (64-bit operand size) */
 	bool rex40;              /* emit a REX even if no bit is needed */
+	bool w66;                /* with REX.W also a 66 prefix: REX.W wins
+	                            (SDM Vol. 2 2.2.1.2) */
 	uint8_t junk_rex;        /* a REX before the legacy prefixes: ignored
 	                            (SDM Vol. 2 2.2.1); 0 for none */
 	uint8_t opc[3];

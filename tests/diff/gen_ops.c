@@ -58,8 +58,9 @@ void set_size(struct enc_req *r, int size)
 }
 
 /* Harmless extra prefixes: a null segment override (ignored in 64-bit
- * mode, SDM Vol. 1 3.3.7.1), an empty REX, or a REX that a legacy prefix
- * follows (ignored: REX must come last, SDM Vol. 2 2.2.1).  noise() runs
+ * mode, SDM Vol. 1 3.3.7.1), an empty REX, a 66 next to REX.W (REX.W
+ * wins), or a REX that a legacy prefix follows (ignored: REX must come
+ * last, SDM Vol. 2 2.2.1).  noise() runs
  * before the size prefix is added, so the ignored REX lands in front. */
 void noise(struct gen *g, struct enc_req *r)
 {
@@ -68,7 +69,9 @@ void noise(struct gen *g, struct enc_req *r)
 		add_pfx(r, seg[gr(g, 4)]);
 	if (gchance(g, 12))
 		r->rex40 = true;
-	if (!g->o->for_unicorn && gchance(g, 16))     /* Unicorn gap, see below */
+	if (gchance(g, 16))
+		r->w66 = true;
+	if (!g->o->for_unicorn && gchance(g, 16))     /* Unicorn gap, see gen.c */
 		r->junk_rex = (uint8_t)(0x40 + gr(g, 16));
 }
 
