@@ -103,7 +103,8 @@ uint64_t seg_read_desc_hi(struct cpu *c, uint16_t sel, int vec, uint32_t ext);
 void seg_set_accessed(struct cpu *c, uint16_t sel, uint64_t d);
 
 /* Commit a new CS (with CPL = the selector's RPL) and update the code size;
- * chains of decoded blocks are dropped since they key on RIP alone. */
+ * chains of decoded blocks are dropped if the CS base moved (they key on
+ * RIP and privilege). */
 void seg_commit_cs(struct cpu *c, const struct cpu_segment *cs);
 /* A real-mode / virtual-8086 segment: base = sel << 4. */
 void seg_real(struct cpu *c, int seg, uint16_t sel);
