@@ -10,6 +10,7 @@
 #include <stdlib.h>
 
 #include "arch.h"
+#include "cr.h"
 #include "dcache.h"
 #include "flags.h"
 #include "mem.h"
@@ -37,6 +38,7 @@ int cpu_init(struct cpu *c, const struct cpu_model *model, uint64_t ram_bytes)
 		return -1;
 	}
 	cpu_reset_flat64(c);
+	cpu_msr_reset(c);
 	return 0;
 }
 

@@ -5,9 +5,10 @@
  * Rule: CPUID claims only what Nestlab implements.  After the instruction
  * core (issue 2) that is: long mode (LM), CMOV, CMPXCHG8B (CX8),
  * CMPXCHG16B (CX16), TSC and RDTSCP, POPCNT, LZCNT, MOVBE, LAHF/SAHF in
- * 64-bit mode, NX and SYSCALL.  Deliberately absent: the x87 FPU bit,
- * FXSR/SSE (FXSAVE comes later), BMI1 (it would promise ANDN, BEXTR ... and
- * not only TZCNT), MSR, PAE/PSE/PGE (paging comes with system mode).
+ * 64-bit mode, NX and SYSCALL.  System mode (issue 3) adds PSE, PSE-36,
+ * PAE, PGE, 1 GiB pages, PAT, MSR, CLFLUSH and FXSR.  Deliberately absent:
+ * the x87 FPU bit and SSE (FXSAVE moves their state, nothing executes it),
+ * BMI1 (it would promise ANDN, BEXTR ... and not only TZCNT), MTRR, MCE.
  * VMX and SVM stay off in every model until the VT-x and AMD-V work lands:
  * the `vmx` and `svm` models differ from `novt` only in vendor and brand
  * for now, and has_vmx/has_svm are false everywhere.
@@ -34,23 +35,38 @@
 #include "model.h"
 
 /* Leaf 1 EDX, ECX */
+#define F1D_PSE    (1u << 3)     /* 4 MiB pages, CR4.PSE (paging.c) */
 #define F1D_TSC    (1u << 4)
+#define F1D_MSR    (1u << 5)     /* RDMSR/WRMSR (msr.c) */
+#define F1D_PAE    (1u << 6)     /* PAE paging (paging.c) */
 #define F1D_CX8    (1u << 8)
+#define F1D_PGE    (1u << 13)    /* global pages, CR4.PGE (mem.c) */
 #define F1D_CMOV   (1u << 15)
+#define F1D_PAT    (1u << 16)    /* IA32_PAT MSR (msr.c; types not modelled) */
+#define F1D_PSE36  (1u << 17)    /* 4 MiB pages above 4 GiB (paging.c) */
+#define F1D_CLFSH  (1u << 19)    /* CLFLUSH (cr.c); line size in leaf 1 EBX */
+#define F1D_FXSR   (1u << 24)    /* FXSAVE/FXRSTOR, CR4.OSFXSR (fxsave.c) */
+#define F1B_CLFLUSH_8 (8u << 8)  /* EBX[15:8]: CLFLUSH line = 8 quadwords */
 #define F1C_CX16   (1u << 13)
 #define F1C_MOVBE  (1u << 22)
 #define F1C_POPCNT (1u << 23)
 /* Leaf 80000001h EDX, ECX */
 #define F81D_SYSCALL (1u << 11)
 #define F81D_NX      (1u << 20)
+#define F81D_PG1G    (1u << 26)   /* 1 GiB pages (paging.c) */
 #define F81D_RDTSCP  (1u << 27)
 #define F81D_LM      (1u << 29)
 #define F81C_LAHF    (1u << 0)
 #define F81C_LZCNT   (1u << 5)    /* Intel: LZCNT; AMD: ABM (LZCNT + POPCNT) */
 
-#define LEAF1_EDX (F1D_TSC | F1D_CX8 | F1D_CMOV)
+#define LEAF1_EDX (F1D_PSE | F1D_TSC | F1D_MSR | F1D_PAE | F1D_CX8 | F1D_PGE | F1D_CMOV | \
+		   F1D_PAT | F1D_PSE36 | F1D_CLFSH | F1D_FXSR)
+#define LEAF1_EBX F1B_CLFLUSH_8
 #define LEAF1_ECX (F1C_CX16 | F1C_MOVBE | F1C_POPCNT)
-#define EXT1_EDX  (F81D_SYSCALL | F81D_NX | F81D_RDTSCP | F81D_LM)
+#define EXT1_EDX  (F81D_SYSCALL | F81D_NX | F81D_PG1G | F81D_RDTSCP | F81D_LM)
+/* AMD repeats leaf 1 EDX bits 0-9, 12-17, 23 and 24 in 80000001h EDX (APM
+ * Vol. 3 E.4.2); the other positions mean other things there. */
+#define AMD_EXT1_MIRROR 0x0183f3ffu
 #define EXT1_ECX  (F81C_LAHF | F81C_LZCNT)
 
 /* Four ASCII characters as the little-endian register value CPUID gives. */
@@ -73,7 +89,7 @@
  * from the model's name. */
 static const struct cpuid_leaf intel_leaves[] = {
 	{ 0x00000000u, 0, false, 1, INTEL_EBX, INTEL_ECX, INTEL_EDX },
-	{ 0x00000001u, 0, false, INTEL_SIG, 0, LEAF1_ECX, LEAF1_EDX },
+	{ 0x00000001u, 0, false, INTEL_SIG, LEAF1_EBX, LEAF1_ECX, LEAF1_EDX },
 	{ 0x80000000u, 0, false, 0x80000008u, 0, 0, 0 },
 	{ 0x80000001u, 0, false, 0, 0, EXT1_ECX, EXT1_EDX },
 	{ 0x80000008u, 0, false, 0x00003028u, 0, 0, 0 },
@@ -82,9 +98,9 @@ static const struct cpuid_leaf intel_leaves[] = {
 /* AMD mirrors leaf 1's EDX bits 0-17 in 80000001h EDX (APM Vol. 3 E.4.2). */
 static const struct cpuid_leaf amd_leaves[] = {
 	{ 0x00000000u, 0, false, 1, AMD_EBX, AMD_ECX, AMD_EDX },
-	{ 0x00000001u, 0, false, AMD_SIG, 0, LEAF1_ECX, LEAF1_EDX },
+	{ 0x00000001u, 0, false, AMD_SIG, LEAF1_EBX, LEAF1_ECX, LEAF1_EDX },
 	{ 0x80000000u, 0, false, 0x80000008u, AMD_EBX, AMD_ECX, AMD_EDX },
-	{ 0x80000001u, 0, false, AMD_SIG, 0, EXT1_ECX, EXT1_EDX | LEAF1_EDX },
+	{ 0x80000001u, 0, false, AMD_SIG, 0, EXT1_ECX, EXT1_EDX | (LEAF1_EDX & AMD_EXT1_MIRROR) },
 	{ 0x80000008u, 0, false, 0x00003028u, 0, 0, 0 },
 };
 

@@ -61,15 +61,14 @@ void op_rdtsc(struct cpu *c, const struct insn *i)
 	reg_write(c, R_RDX, 4, t >> 32);
 }
 
-/* RDTSCP also loads ECX with IA32_TSC_AUX, which nothing can write yet
- * (WRMSR comes with system mode), so it is 0. */
+/* RDTSCP also loads ECX with IA32_TSC_AUX (written by WRMSR, msr.c). */
 void op_rdtscp(struct cpu *c, const struct insn *i)
 {
 	(void)i;
 	uint64_t t = read_tsc(c);
 	reg_write(c, R_RAX, 4, t);
 	reg_write(c, R_RDX, 4, t >> 32);
-	reg_write(c, R_RCX, 4, 0);
+	reg_write(c, R_RCX, 4, c->msr.tsc_aux);
 }
 
 /* ---- HLT, CLI, STI ------------------------------------------------------------------ */

@@ -51,13 +51,14 @@ static void test_cpuid_novt(void)
 	CU_ASSERT(r1[3] & (1u << 8));                            /* CX8 */
 	CU_ASSERT(r1[3] & (1u << 15));                           /* CMOV */
 	CU_ASSERT_FALSE(r1[3] & (1u << 0));                      /* no x87 */
-	CU_ASSERT_FALSE(r1[3] & (1u << 24));                     /* no FXSR (yet) */
+	CU_ASSERT(r1[3] & (1u << 24));                           /* FXSR (fxsave.c) */
 	CU_ASSERT_FALSE(r1[3] & (1u << 26));                     /* no SSE2 */
 	CU_ASSERT_EQUAL(r1[2], (1u << 13) | (1u << 22) | (1u << 23)); /* CX16 MOVBE POPCNT, no VMX */
 	cpuid_run(c, 0x80000000u, 0, r);
 	CU_ASSERT_EQUAL(r[0], 0x80000008u);
 	cpuid_run(c, 0x80000001u, 0, r);
-	CU_ASSERT_EQUAL(r[3], (1u << 11) | (1u << 20) | (1u << 27) | (1u << 29)); /* SYSCALL NX RDTSCP LM */
+	CU_ASSERT_EQUAL(r[3], (1u << 11) | (1u << 20) | (1u << 26) | (1u << 27) | (1u << 29));
+	/* SYSCALL NX 1GB-pages RDTSCP LM */
 	CU_ASSERT_EQUAL(r[2], (1u << 0) | (1u << 5));            /* LAHF-SAHF, LZCNT; no SVM */
 	cpuid_run(c, 0x80000008u, 0, r);
 	CU_ASSERT_EQUAL(r[0] & 0xffff, 0x3028);

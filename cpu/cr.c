@@ -1,0 +1,267 @@
+/*
+ * cr.c - control and debug registers, and the instructions that manage
+ * caches and the TLB:
+ *
+ *   0F 20 /r  MOV r, CRn      0F 22 /r  MOV CRn, r     (CR0, CR2, CR3, CR4, CR8)
+ *   0F 21 /r  MOV r, DRn      0F 23 /r  MOV DRn, r     (DR0-DR7)
+ *   0F 06     CLTS            0F 01 /6  LMSW Ew        0F 01 /4  SMSW Ew
+ *   0F 01 /7  INVLPG m        0F 08     INVD           0F 09     WBINVD
+ *   0F AE /7  CLFLUSH m8
+ *
+ * All but SMSW and CLFLUSH need CPL 0 (#GP(0) otherwise, and always in
+ * virtual-8086 mode).  Writing CR0, CR3 and CR4 is where paging is switched
+ * on and off and where long mode becomes active (SDM Vol. 3 9.8.5):
+ *
+ *   EFER.LME = 1, CR4.PAE = 1, then CR0.PG := 1   ->  EFER.LMA = 1
+ *   (compatibility mode until a far jump loads a CS with L = 1)
+ *   CR0.PG := 0 from compatibility mode           ->  EFER.LMA = 0
+ *
+ * and where the TLB is flushed (SDM Vol. 3 4.10.4.1): MOV to CR3 drops every
+ * entry but the global ones; changing CR0.PG, CR0.WP, CR4.PAE, CR4.PSE or
+ * CR4.PGE drops everything.  With PAE paging, the four PDPTEs are loaded
+ * when CR3 is written and when those bits change (SDM Vol. 3 4.4.1).
+ *
+ * Debug registers hold what software writes (DR6/DR7 with their fixed
+ * bits), DR4/DR5 alias DR6/DR7 (CR4.DE is not offered), and DR7.GD makes
+ * the next MOV DRn raise #DB.  Breakpoints in DR0-DR3 are NOT acted on:
+ * no instruction or data breakpoint ever fires.
+ */
+#include "arch.h"
+#include "cr.h"
+#include "flags.h"
+#include "mem.h"
+#include "model.h"
+#include "paging.h"
+
+#define DR6_FIXED1 0xffff0ff0ull   /* reserved bits that read as 1 */
+#define DR6_WRITABLE 0x0000e00full /* B0-B3, BD, BS, BT */
+#define DR6_BD (1ull << 13)
+#define DR7_FIXED1 0x400ull
+#define DR7_WRITABLE 0xffff23ffull /* bits 11, 12, 14, 15 read as 0 */
+#define DR7_GD (1ull << 13)
+
+/* CPL 0 only; virtual-8086 mode runs at CPL 3 (SDM Vol. 2, each insn). */
+static void need_cpl0(struct cpu *c)
+{
+	if ((c->rflags & FLAG_VM) || ((c->cr0 & CR0_PE) && c->cpl > 0))
+		cpu_gp0(c);
+}
+
+/* ---- CR0, CR3, CR4, CR8 ----------------------------------------------------------- */
+
+void cpu_write_cr0(struct cpu *c, uint64_t v)
+{
+	uint64_t old = c->cr0;
+	if (v >> 32)
+		cpu_gp0(c);                  /* bits 63:32 reserved */
+	v = (v & CR0_DEFINED) | CR0_ET;      /* ET is hardwired to 1 */
+	if (((v & CR0_PG) && !(v & CR0_PE)) || ((v & CR0_NW) && !(v & CR0_CD)))
+		cpu_gp0(c);
+	bool pg_on = (v & CR0_PG) && !(old & CR0_PG), pg_off = !(v & CR0_PG) && (old & CR0_PG);
+	/* Activating long mode needs PAE; leaving it must start from
+	 * compatibility mode (SDM Vol. 3 9.8.5, 9.8.5.4). */
+	if (pg_on && (c->efer & EFER_LME) && !(c->cr4 & CR4_PAE))
+		cpu_gp0(c);
+	if (pg_off && c->mode == CPU_MODE64)
+		cpu_gp0(c);
+	bool pae_paging = (v & CR0_PG) && (c->cr4 & CR4_PAE) && !(c->efer & EFER_LME);
+	if (pae_paging && ((v ^ old) & (CR0_PG | CR0_CD | CR0_NW)) &&
+	    !paging_load_pdptes(c, c->cr3))
+		cpu_gp0(c);
+	c->cr0 = v;
+	if (pg_on && (c->efer & EFER_LME))
+		c->efer |= EFER_LMA;
+	if (pg_off)
+		c->efer &= ~EFER_LMA;
+	if ((v ^ old) & (CR0_PG | CR0_WP | CR0_PE))
+		cpu_tlb_flush(c);
+	if ((v ^ old) & (CR0_PG | CR0_PE))
+		cpu_update_mode(c);      /* real/protected, LMA: the code size */
+	c->block_break = true;
+}
+
+void cpu_write_cr3(struct cpu *c, uint64_t v)
+{
+	/* 64-bit mode: bits 63:MAXPHYADDR are reserved (no PCIDs here). */
+	if (c->mode == CPU_MODE64 && (v & ~PG_PHYS_MASK))
+		cpu_gp0(c);
+	if (paging_mode(c) == PG_PAE && !paging_load_pdptes(c, v))
+		cpu_gp0(c);
+	c->cr3 = v;
+	cpu_tlb_flush_nonglobal(c);
+	c->block_break = true;
+}
+
+/* What CPUID lets software switch on (model.c): time-stamp disable, 4 MiB
+ * pages, PAE, global pages, FXSAVE/FXRSTOR and SIMD-exception reporting,
+ * and VMXE on a model with VMX.  Everything else is reserved: #GP. */
+uint64_t cpu_cr4_valid(const struct cpu *c)
+{
+	uint64_t ok = CR4_TSD | CR4_PSE | CR4_PAE | CR4_PGE | CR4_OSFXSR | CR4_OSXMMEXCPT;
+	if (c->model && c->model->has_vmx)
+		ok |= CR4_VMXE;
+	return ok;
+}
+
+void cpu_write_cr4(struct cpu *c, uint64_t v)
+{
+	const uint64_t paging_bits = CR4_PAE | CR4_PSE | CR4_PGE;
+	uint64_t chg = v ^ c->cr4;
+	if (v & ~cpu_cr4_valid(c))
+		cpu_gp0(c);
+	if (!(v & CR4_PAE) && (c->efer & EFER_LMA))
+		cpu_gp0(c);                  /* long mode needs PAE */
+	bool pae_paging = (c->cr0 & CR0_PG) && (v & CR4_PAE) && !(c->efer & EFER_LMA);
+	if (pae_paging && (chg & paging_bits) && !paging_load_pdptes(c, c->cr3))
+		cpu_gp0(c);
+	c->cr4 = v;
+	if (chg & paging_bits)
+		cpu_tlb_flush(c);
+	c->block_break = true;
+}
+
+/* CR8 is the task-priority register's bits 7:4 (SDM Vol. 3 10.8.6.1): the
+ * local APIC model reads its TPR from c->cr8.  Leaving the block lets a
+ * lowered priority admit a pending interrupt at once. */
+void cpu_write_cr8(struct cpu *c, uint64_t v)
+{
+	if (v & ~0xfull)
+		cpu_gp0(c);
+	c->cr8 = v;
+	c->block_break = true;
+}
+
+/* The checks come in QEMU's order: privilege, then the register number. */
+void op_mov_Rd_Cd(struct cpu *c, const struct insn *i)
+{
+	uint64_t v;
+	need_cpl0(c);
+	switch (i->reg) {
+	case 0: v = c->cr0; break;
+	case 2: v = c->cr2; break;
+	case 3: v = c->cr3; break;
+	case 4: v = c->cr4; break;
+	case 8: v = c->cr8; break;
+	default: cpu_ud(c);          /* CR1, CR5-CR7, CR9-CR15 */
+	}
+	reg_write(c, i->rm, i->osize, v);
+}
+
+void op_mov_Cd_Rd(struct cpu *c, const struct insn *i)
+{
+	need_cpl0(c);
+	uint64_t v = reg_read(c, i->rm, i->osize);
+	switch (i->reg) {
+	case 0: cpu_write_cr0(c, v); break;
+	case 2: c->cr2 = v; break;
+	case 3: cpu_write_cr3(c, v); break;
+	case 4: cpu_write_cr4(c, v); break;
+	case 8: cpu_write_cr8(c, v); break;
+	default: cpu_ud(c);
+	}
+}
+
+/* ---- CLTS, LMSW, SMSW -------------------------------------------------------------- */
+
+void op_clts(struct cpu *c, const struct insn *i)
+{
+	(void)i;
+	need_cpl0(c);
+	c->cr0 &= ~CR0_TS;
+}
+
+/* LMSW loads PE, MP, EM, TS; it can set PE but never clear it (SDM Vol. 2). */
+void op_lmsw_Ew(struct cpu *c, const struct insn *i)
+{
+	need_cpl0(c);
+	uint64_t v = read_E(c, i, 2);
+	cpu_write_cr0(c, (c->cr0 & ~0xfull) | (v & 0xf) | (c->cr0 & CR0_PE));
+}
+
+/* SMSW stores CR0: 16 bits to memory, the operand size to a register.
+ * Not privileged, except with CR4.UMIP (not offered by CPUID here). */
+void op_smsw_Ew(struct cpu *c, const struct insn *i)
+{
+	if ((c->cr4 & CR4_UMIP) && (c->cr0 & CR0_PE) && c->cpl > 0)
+		cpu_gp0(c);
+	write_E(c, i, i->flags & I_MEM ? 2 : i->osize, c->cr0);
+}
+
+/* ---- debug registers ----------------------------------------------------------------- */
+
+/* DR4/DR5 are DR6/DR7 unless CR4.DE (SDM Vol. 3 17.2.2); DR8-15 do not
+ * exist.  DR7.GD: the access raises #DB with DR6.BD set, and GD clears so
+ * the handler can use the registers (SDM Vol. 3 17.2.4). */
+static int dr_index(struct cpu *c, const struct insn *i)
+{
+	int n = i->reg;
+	if (n > 7 || ((n == 4 || n == 5) && (c->cr4 & CR4_DE)))
+		cpu_ud(c);
+	if (c->dr[7] & DR7_GD) {
+		c->dr[6] |= DR6_BD;
+		c->dr[7] &= ~DR7_GD;
+		cpu_exception_noerr(c, VEC_DB);
+	}
+	return n == 4 || n == 5 ? n + 2 : n;
+}
+
+void op_mov_Rd_Dd(struct cpu *c, const struct insn *i)
+{
+	need_cpl0(c);
+	int n = dr_index(c, i);
+	uint64_t v = c->dr[n];
+	if (n == 6)
+		v = (v & DR6_WRITABLE) | DR6_FIXED1;
+	else if (n == 7)
+		v = (v & DR7_WRITABLE) | DR7_FIXED1;
+	reg_write(c, i->rm, i->osize, v);
+}
+
+void op_mov_Dd_Rd(struct cpu *c, const struct insn *i)
+{
+	need_cpl0(c);
+	int n = dr_index(c, i);
+	uint64_t v = reg_read(c, i->rm, i->osize);
+	if (n >= 6 && (v >> 32))
+		cpu_gp0(c);              /* DR6/DR7 bits 63:32 (64-bit mode) */
+	if (n == 6)
+		v = (v & DR6_WRITABLE) | DR6_FIXED1;
+	else if (n == 7)
+		v = (v & DR7_WRITABLE) | DR7_FIXED1;
+	c->dr[n] = v;
+}
+
+/* ---- caches and the TLB ---------------------------------------------------------------- */
+
+/* INVLPG m: drop the TLB entries of the page holding the linear address
+ * (all its 4 KiB pieces if it is a large page, global or not).  A
+ * non-canonical address is no error: nothing is dropped (SDM Vol. 2). */
+void op_invlpg_Mb(struct cpu *c, const struct insn *i)
+{
+	need_cpl0(c);
+	uint64_t lin = insn_lin(c, i);
+	if (c->mode == CPU_MODE64 && (uint64_t)((int64_t)(lin << 16) >> 16) != lin)
+		return;
+	cpu_tlb_invlpg(c, lin);
+}
+
+/* No cache is modelled, so INVD and WBINVD have nothing to write back or
+ * throw away; they keep their privilege check. */
+void op_invd(struct cpu *c, const struct insn *i)
+{
+	(void)i;
+	need_cpl0(c);
+}
+
+void op_wbinvd(struct cpu *c, const struct insn *i)
+{
+	(void)i;
+	need_cpl0(c);
+}
+
+/* CLFLUSH faults like a one-byte load (SDM Vol. 2 CLFLUSH); the translation
+ * is the whole effect, and an MMIO address is not read. */
+void op_clflush_Mb(struct cpu *c, const struct insn *i)
+{
+	mem_translate(c, insn_lin(c, i), ACC_READ, NULL);
+}

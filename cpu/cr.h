@@ -1,0 +1,29 @@
+/*
+ * cr.h - writing control registers with their architectural checks and
+ * side effects (cr.c).  MOV to CRn, LMSW and CLTS use these; so can any
+ * other part of the CPU that loads CR0/CR3/CR4 the way an instruction
+ * would (a VM entry or exit later).  Each raises #GP(0) itself on a value
+ * the CPU refuses, before anything has changed.
+ */
+#ifndef NESTLAB_CR_H
+#define NESTLAB_CR_H
+
+#include <stdint.h>
+
+#include "cpu.h"
+
+/* CR0 bits that exist (SDM Vol. 3 2.5); the rest read as 0. */
+#define CR0_DEFINED 0xe005003full
+
+void cpu_write_cr0(struct cpu *c, uint64_t v);
+void cpu_write_cr3(struct cpu *c, uint64_t v);
+void cpu_write_cr4(struct cpu *c, uint64_t v);
+void cpu_write_cr8(struct cpu *c, uint64_t v);
+/* The CR4 bits this CPU model lets software set. */
+uint64_t cpu_cr4_valid(const struct cpu *c);
+
+/* Power-on values of MSRs, DR6/DR7 and the x87/SSE control words (msr.c);
+ * cpu_init() calls it. */
+void cpu_msr_reset(struct cpu *c);
+
+#endif
