@@ -27,6 +27,7 @@ struct uart16550 {
 	int rx_head, rx_count;
 	uint8_t ier, lcr, mcr, lsr_err, scr, dll, dlm, fcr;
 	bool thre_pending;          /* "transmitter holding register empty" interrupt */
+	uint64_t next_poll;         /* icount before which the input is not looked at */
 };
 
 /* ---- 8259A PIC pair (pic.c) ------------------------------------------------ */

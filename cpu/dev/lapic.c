@@ -343,9 +343,9 @@ static bool reg_write(struct machine *m, unsigned r, uint32_t v, uint32_t hi)
 		uint32_t cur = timer_current(m);
 		a->timer_divide = v & 0xb;
 		/* Go on counting from the current value at the new rate. */
+		uint64_t done = (uint64_t)(a->timer_initial - cur) * timer_div(a);
 		if (a->timer_initial)
-			a->timer_start = machine_now(m) -
-				(uint64_t)(a->timer_initial - cur) * timer_div(a);
+			a->timer_start = done <= machine_now(m) ? machine_now(m) - done : 0;
 		timer_schedule(m);
 		return true;
 	}

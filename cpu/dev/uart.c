@@ -18,10 +18,10 @@
  * that osdev-style and Linux drivers run before they trust the port.
  *
  * Input: bytes come from a file descriptor, read without blocking (poll()
- * then read() of one byte) at instants fixed by virtual time: when the
- * guest reads LSR or RBR with the receiver empty, and, while receive
- * interrupts are enabled, once per character time at 115200 baud (86.8
- * us).  With input that is all there in advance (a file, /dev/null) a run
+ * then read() of one byte) at instants fixed by virtual time, at most one
+ * byte per character time at 115200 baud (86.8 us): when the guest reads
+ * LSR or RBR with the receiver empty, and, while receive interrupts are
+ * enabled, on a timer.  With input that is all there in advance (a file, /dev/null) a run
  * is deterministic.  The receiver takes a byte only when the FIFO has room
  * (flow control rather than overrun).
  *
@@ -84,11 +84,16 @@ static void rx_push(struct uart16550 *u, uint8_t b)
 	u->rx[(u->rx_head + u->rx_count++) % UART_FIFO] = b;
 }
 
-/* Take bytes from the input while the receiver has room; never block. */
+/* Take a byte from the input if the receiver has room; never block.  At
+ * most once per character time of virtual time, like a line delivers
+ * bytes (and so a driver polling LSR costs no system call per read). */
 static void poll_input(struct machine *m)
 {
 	struct uart16550 *u = &m->uart;
 	bool got = false;
+	if (machine_now(m) < u->next_poll)
+		return;
+	u->next_poll = machine_now(m) + CHAR_NS;
 	while (u->in_fd >= 0 && rx_room(u) > 0 && !(u->mcr & MCR_LOOP)) {
 		struct pollfd pfd = { .fd = u->in_fd, .events = POLLIN };
 		if (poll(&pfd, 1, 0) <= 0 || !(pfd.revents & (POLLIN | POLLHUP)))

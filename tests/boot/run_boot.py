@@ -40,6 +40,7 @@ def parse_args():
     p.add_argument("--expected", required=True)
     p.add_argument("--status", type=lambda s: int(s, 0), default=0x10)
     p.add_argument("--timeout", type=float, default=60)
+    p.add_argument("--stdin", help="file fed to the guest's serial input")
     return p.parse_args()
 
 
@@ -69,7 +70,8 @@ def main():
     cmd, want_status = command(args)
     print("$ " + " ".join(repr(c) if " " in c or not c else c for c in cmd))
     try:
-        r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        stdin = open(args.stdin, "rb") if args.stdin else subprocess.DEVNULL
+        r = subprocess.run(cmd, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                            timeout=args.timeout)
         status, out, err = r.returncode, r.stdout, r.stderr
     except subprocess.TimeoutExpired as e:

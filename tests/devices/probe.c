@@ -173,8 +173,9 @@ static void firmware_state(void)
 	LINE("firmware: lapic svr", 8, rd(LAPIC + 0xf0));
 }
 
-void probe_main(void)
+void probe_main(uint32_t mbi)
 {
+	(void)mbi;
 	uint8_t imr0 = inb(0x21), imr1 = inb(0xa1);
 	uart_probe();
 	LINE("firmware: pic imr at entry", 2, imr0, imr1);

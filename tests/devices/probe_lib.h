@@ -62,14 +62,16 @@ static inline const char *yes(int c) { return c ? "yes" : "NO"; }
 #define WAIT(cond) ({ uint32_t n_ = 0; while (!(cond) && ++n_ < 50000000u) ; (cond); })
 
 /* The entry: QEMU -kernel and `nestlab run` enter in 32-bit protected
- * mode with interrupts off; set a stack and call probe_main(). */
+ * mode with interrupts off, EBX = the Multiboot information; set a stack
+ * and call probe_main(info). */
 __attribute__((section(".multiboot"), used, aligned(4)))
 static const uint32_t mb_header[3] = { 0x1badb002, 0x3, -(0x1badb002u + 0x3) };
 uint8_t probe_stack[8192] __attribute__((aligned(16)));
-void probe_main(void);
+void probe_main(uint32_t mbi);
 __asm__(".text\n.global probe_start\nprobe_start:\n"
 	"cli\n"
 	"movl $probe_stack + 8192, %esp\n"
+	"pushl %ebx\n"
 	"call probe_main\n"
 	"1: hlt\njmp 1b\n");
 
