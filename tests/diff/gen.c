@@ -34,7 +34,8 @@ static const gen_fn class_gen[GC__COUNT] = {
 	[GC_cx8] = gen_cx8, [GC_xadd] = gen_xadd, [GC_conv] = gen_conv,
 	[GC_bswap] = gen_bswap, [GC_movx] = gen_movx, [GC_lea] = gen_lea,
 	[GC_lahf] = gen_lahf, [GC_flagop] = gen_flagop, [GC_nop] = gen_nop,
-	[GC_badlock] = gen_badlock,
+	[GC_badlock] = gen_badlock, [GC_priv] = gen_priv,
+	[GC_ssfault] = gen_ssfault,
 };
 
 static void init_state(struct gen *g)
@@ -172,15 +173,19 @@ static void gen_bracket(struct gen *g, int cls, int level)
  *   LOCK NEG wrong SF/PF/CF: NEG on memory without LOCK only
  *   LOCK misuse (class badlock) executes instead of raising #UD
  *   TEST F6/F7 /1 (the alias of /0) raises #UD
- *   a REX followed by a legacy prefix is applied instead of ignored */
+ *   a REX followed by a legacy prefix is applied instead of ignored
+ *   privileged instructions, non-canonical addresses (classes priv and
+ *            ssfault): Unicorn runs at CPL 0 and reports unmapped memory */
 static bool class_allowed(struct gen *g, int c)
 {
 	if (!(g->o->classes & (1ull << c)))
 		return false;
-	if (g->o->for_unicorn && (c == GC_popcnt || c == GC_cx8 || c == GC_badlock))
+	if (g->o->for_unicorn &&
+	    (c == GC_popcnt || c == GC_cx8 || c == GC_badlock || c == GC_priv ||
+	     c == GC_ssfault))
 		return false;
-	if (c == GC_badlock && !gchance(g, 8))
-		return false;            /* every #UD ends a run: keep them rare */
+	if ((c == GC_badlock || c == GC_priv || c == GC_ssfault) && !gchance(g, 8))
+		return false;            /* every fault ends a run: keep them rare */
 	return true;
 }
 

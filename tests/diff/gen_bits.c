@@ -253,3 +253,72 @@ bool gen_nop(struct gen *g, struct item *it)
 	}
 	return emit(it, &r, GC_nop, 0, 0, 0);
 }
+
+/* Instructions a user-mode program may not execute: #GP(0) at CPL 3 with
+ * IOPL 0 (SDM Vol. 3 2.8 "System Instruction Summary", and each page).
+ * The host kernel delivers them as SIGSEGV with trap number 13.  Also a
+ * memory access at a non-canonical address (#GP, SDM Vol. 3 6.15).
+ * Unicorn runs at CPL 0 and has none of these checks: native runs only.
+ * Left out: SGDT/SIDT/SMSW/SLDT/STR (Linux emulates them under UMIP),
+ * RDPMC (may be enabled for user space), INT n (traps, vector rules). */
+bool gen_priv(struct gen *g, struct item *it)
+{
+	static const uint8_t one[6][3] = {
+		{ 1, 0xf4 }, { 1, 0xfa }, { 1, 0xfb }, { 1, 0xec }, { 1, 0xee }, { 1, 0xe4 },
+	};                                    /* HLT CLI STI IN OUT IN-imm */
+	static const uint8_t two[9][3] = {
+		{ 0x32 }, { 0x30 }, { 0x20, 0xc0 }, { 0x22, 0xc0 }, { 0x08 }, { 0x09 },
+		{ 0x06 }, { 0x01, 0xf8 }, { 0x01, 0xf0 },
+	};   /* RDMSR WRMSR MOV r,CR0 MOV CR0,r INVD WBINVD CLTS SWAPGS LMSW ax */
+	struct enc_req r;
+	struct x86_op e;
+	int k = g->ss_fault ? 15 : (int)gr(g, 16);
+	enc_init(&r);
+	if (k < 6) {
+		r.nopc = 1;
+		r.opc[0] = one[k][1];
+		if (one[k][1] == 0xe4) {
+			r.immsz = 1;
+			r.imm = gr(g, 256);
+		}
+	} else if (k < 15) {
+		const uint8_t *t = two[k - 6];
+		r.nopc = t[1] ? 3 : 2;
+		r.opc[0] = 0x0f;
+		r.opc[1] = t[0];
+		r.opc[2] = t[1];
+	} else {
+		/* [T] with T non-canonical (bits 63:47 not all equal); with T =
+		 * RBP the reference is to SS and the fault #SS(0) instead
+		 * (class ssfault, SDM Vol. 3 6.15 "Interrupt 12") */
+		int t = 5;
+		if (!g->ss_fault)
+			do
+				t = pick_wreg(g);
+			while (t <= 2 || t == 5);
+		else if (!reg_writable(g, 5, 8))
+			return false;
+		uint64_t v = (SEQ_DATA + 0x800) ^ (1ull << (47 + gr(g, 16)));
+		if (!emit_mov_imm(g, it, t, 8, v))
+			return false;
+		memset(&e, 0, sizeof e);
+		e.kind = XOP_MEM;
+		e.m.base = t;
+		e.m.index = NOREG;
+		r.nopc = 1;
+		r.opc[0] = 0x8b;                       /* mov eax, [T] */
+		rm_op(&r, 0, true, 4, &e);
+	}
+	if (!emit(it, &r, g->ss_fault ? GC_ssfault : GC_priv, 0, 0, 0))
+		return false;
+	it->in[it->n - 1].may_fault = true;
+	return true;
+}
+
+bool gen_ssfault(struct gen *g, struct item *it)
+{
+	g->ss_fault = true;
+	bool ok = gen_priv(g, it);
+	g->ss_fault = false;
+	return ok;
+}

@@ -32,6 +32,7 @@ struct gen {
 	int nbr;                  /* open brackets */
 	bool in_enter;            /* RBP is a frame pointer */
 	bool no_temp;             /* no temporary base registers (fix-ups) */
+	bool ss_fault;            /* gen_priv: the SS-relative form */
 	int npend;                /* forward branches not yet given a target */
 	struct { int item, level, left; } pend[MAX_PENDING];
 };
@@ -95,6 +96,8 @@ bool gen_lahf(struct gen *g, struct item *it);
 bool gen_flagop(struct gen *g, struct item *it);
 bool gen_nop(struct gen *g, struct item *it);
 bool gen_badlock(struct gen *g, struct item *it);
+bool gen_priv(struct gen *g, struct item *it);
+bool gen_ssfault(struct gen *g, struct item *it);
 bool gen_jcc(struct gen *g, struct item *it);
 bool gen_loop(struct gen *g, struct item *it);
 bool gen_string(struct gen *g, struct item *it);
