@@ -6,7 +6,8 @@
  * core (issue 2) that is: long mode (LM), CMOV, CMPXCHG8B (CX8),
  * CMPXCHG16B (CX16), TSC and RDTSCP, POPCNT, LZCNT, MOVBE, LAHF/SAHF in
  * 64-bit mode, NX and SYSCALL.  System mode (issue 3) adds PSE, PSE-36,
- * PAE, PGE, 1 GiB pages, PAT, MSR, CLFLUSH and FXSR.  Deliberately absent:
+ * PAE, PGE, 1 GiB pages, PAT, MSR, CLFLUSH and FXSR, and the machine's
+ * local APIC adds APIC and x2APIC (not the TSC-deadline timer).  Deliberately absent:
  * the x87 FPU bit and SSE (FXSAVE moves their state, nothing executes it),
  * BMI1 (it would promise ANDN, BEXTR ... and not only TZCNT), MTRR, MCE.
  * VMX and SVM stay off in every model until the VT-x and AMD-V work lands:
@@ -40,6 +41,7 @@
 #define F1D_MSR    (1u << 5)     /* RDMSR/WRMSR (msr.c) */
 #define F1D_PAE    (1u << 6)     /* PAE paging (paging.c) */
 #define F1D_CX8    (1u << 8)
+#define F1D_APIC   (1u << 9)     /* local APIC (machine: cpu/dev/lapic.c) */
 #define F1D_PGE    (1u << 13)    /* global pages, CR4.PGE (mem.c) */
 #define F1D_CMOV   (1u << 15)
 #define F1D_PAT    (1u << 16)    /* IA32_PAT MSR (msr.c; types not modelled) */
@@ -50,6 +52,7 @@
 #define F1C_CX16   (1u << 13)
 #define F1C_MOVBE  (1u << 22)
 #define F1C_POPCNT (1u << 23)
+#define F1C_X2APIC (1u << 21)    /* x2APIC MSRs (lapic.c via msr_hook; msr.c lets EXTD be set) */
 /* Leaf 80000001h EDX, ECX */
 #define F81D_SYSCALL (1u << 11)
 #define F81D_NX      (1u << 20)
@@ -59,10 +62,10 @@
 #define F81C_LAHF    (1u << 0)
 #define F81C_LZCNT   (1u << 5)    /* Intel: LZCNT; AMD: ABM (LZCNT + POPCNT) */
 
-#define LEAF1_EDX (F1D_PSE | F1D_TSC | F1D_MSR | F1D_PAE | F1D_CX8 | F1D_PGE | F1D_CMOV | \
-		   F1D_PAT | F1D_PSE36 | F1D_CLFSH | F1D_FXSR)
+#define LEAF1_EDX (F1D_PSE | F1D_TSC | F1D_MSR | F1D_PAE | F1D_CX8 | F1D_APIC | F1D_PGE | \
+		   F1D_CMOV | F1D_PAT | F1D_PSE36 | F1D_CLFSH | F1D_FXSR)
 #define LEAF1_EBX F1B_CLFLUSH_8
-#define LEAF1_ECX (F1C_CX16 | F1C_MOVBE | F1C_POPCNT)
+#define LEAF1_ECX (F1C_CX16 | F1C_X2APIC | F1C_MOVBE | F1C_POPCNT)
 #define EXT1_EDX  (F81D_SYSCALL | F81D_NX | F81D_PG1G | F81D_RDTSCP | F81D_LM)
 /* AMD repeats leaf 1 EDX bits 0-9, 12-17, 23 and 24 in 80000001h EDX (APM
  * Vol. 3 E.4.2); the other positions mean other things there. */

@@ -160,6 +160,39 @@ static void test_x2apic(void)
 	CU_ASSERT_FALSE(m->cpu.msr_hook(&m->cpu, 0x10, &v, false));   /* not an APIC MSR */
 }
 
+/* The same through the CPU: WRMSR sets APIC_BASE.EXTD (msr.c allows it
+ * because CPUID offers x2APIC), then RDMSR/WRMSR reach the registers via
+ * msr_hook; reading the write-only EOI register is #GP. */
+static void test_x2apic_guest(void)
+{
+	struct machine *m = apic_machine();
+	static const uint8_t code[] = {
+		0xb9, 0x1b, 0x00, 0x00, 0x00,           /* mov ecx, 0x1b */
+		0x0f, 0x32,                             /* rdmsr */
+		0x0d, 0x00, 0x0c, 0x00, 0x00,           /* or eax, 0xc00 */
+		0x0f, 0x30,                             /* wrmsr: x2APIC on */
+		0xb9, 0x03, 0x08, 0x00, 0x00,           /* mov ecx, 0x803 */
+		0x0f, 0x32,                             /* rdmsr: version */
+		0x41, 0x89, 0xc0,                       /* mov r8d, eax */
+		0xb9, 0x3f, 0x08, 0x00, 0x00,           /* mov ecx, 0x83f */
+		0xb8, 0x61, 0x00, 0x00, 0x00,           /* mov eax, 0x61 */
+		0x31, 0xd2,                             /* xor edx, edx */
+		0x0f, 0x30,                             /* wrmsr: SELF IPI 0x61 */
+		0xb9, 0x0b, 0x08, 0x00, 0x00,           /* mov ecx, 0x80b */
+		0x0f, 0x32,                             /* rdmsr: EOI is write-only */
+		0xf4,
+	};
+	m->cpu.cpl = 0;
+	cpu_phys_write(&m->cpu, UT_CODE, code, sizeof code);
+	m->cpu.rip = UT_CODE;
+	CU_ASSERT_EQUAL(machine_run(m, 100), CPU_STOP_EXCEPTION);
+	CU_ASSERT_EQUAL(m->cpu.exc_vector, VEC_GP);
+	CU_ASSERT_EQUAL(m->cpu.rip, UT_CODE + sizeof code - 3);
+	CU_ASSERT_EQUAL(m->cpu.msr.apic_base, 0xfee00d00ull);
+	CU_ASSERT_EQUAL(m->cpu.gpr[R_R8], 0x00050014);
+	CU_ASSERT_EQUAL(m->lapic.irr[3], 1u << 1);     /* vector 0x61 */
+}
+
 static void test_ioapic_edge(void)
 {
 	struct machine *m = apic_machine();
@@ -208,6 +241,7 @@ int main(void)
 		{ "priority, EOI, IPIs", test_priority_eoi },
 		{ "timer", test_timer },
 		{ "x2APIC MSRs", test_x2apic },
+		{ "x2APIC from guest code", test_x2apic_guest },
 		{ "I/O APIC edge", test_ioapic_edge },
 		{ "I/O APIC level", test_ioapic_level },
 		{ NULL, NULL },

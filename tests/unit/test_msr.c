@@ -134,11 +134,14 @@ static void test_pat_apic_misc(void)
 	PU_ASSERT_EXC(c, wr(c, MSR_IA32_PAT, 0x0000000000000200ull), VEC_GP);   /* type 2 */
 	PU_ASSERT_EXC(c, wr(c, MSR_IA32_PAT, 0x0800000000000000ull), VEC_GP);   /* type 8 */
 	CU_ASSERT_EQUAL(c->msr.pat, 0x0001040506070001ull);
-	/* APIC base: BSP is read-only; no x2APIC on this model; no reserved bits */
+	/* APIC base: BSP is read-only; EXTD (x2APIC, CPUID.1:ECX[21]) needs EN
+	 * and x2APIC mode cannot go straight back to xAPIC; no reserved bits */
 	CU_ASSERT_EQUAL(wr(c, MSR_IA32_APIC_BASE, 0xfec00800ull), CPU_STOP_HLT);
 	CU_ASSERT_EQUAL(rd(c, MSR_IA32_APIC_BASE, &v), CPU_STOP_HLT);
 	CU_ASSERT_EQUAL(v, 0xfec00900ull);
-	PU_ASSERT_EXC(c, wr(c, MSR_IA32_APIC_BASE, 0xfee00c00ull), VEC_GP);
+	PU_ASSERT_EXC(c, wr(c, MSR_IA32_APIC_BASE, 0xfee00400ull), VEC_GP);
+	CU_ASSERT_EQUAL(wr(c, MSR_IA32_APIC_BASE, 0xfee00c00ull), CPU_STOP_HLT);
+	PU_ASSERT_EXC(c, wr(c, MSR_IA32_APIC_BASE, 0xfee00800ull), VEC_GP);
 	PU_ASSERT_EXC(c, wr(c, MSR_IA32_APIC_BASE, 0xfee00801ull), VEC_GP);
 	PU_ASSERT_EXC(c, wr(c, MSR_IA32_APIC_BASE, 0x1000000000800ull), VEC_GP);
 	roundtrip(c, MSR_IA32_MISC_ENABLE, 0x850089);
