@@ -35,7 +35,7 @@ static const gen_fn class_gen[GC__COUNT] = {
 	[GC_bswap] = gen_bswap, [GC_movx] = gen_movx, [GC_lea] = gen_lea,
 	[GC_lahf] = gen_lahf, [GC_flagop] = gen_flagop, [GC_nop] = gen_nop,
 	[GC_badlock] = gen_badlock, [GC_priv] = gen_priv,
-	[GC_ssfault] = gen_ssfault,
+	[GC_ssfault] = gen_ssfault, [GC_invalid] = gen_invalid,
 };
 
 static void init_state(struct gen *g)
@@ -184,7 +184,8 @@ static bool class_allowed(struct gen *g, int c)
 	    (c == GC_popcnt || c == GC_cx8 || c == GC_badlock || c == GC_priv ||
 	     c == GC_ssfault))
 		return false;
-	if ((c == GC_badlock || c == GC_priv || c == GC_ssfault) && !gchance(g, 8))
+	if ((c == GC_badlock || c == GC_priv || c == GC_ssfault || c == GC_invalid) &&
+	    !gchance(g, 8))
 		return false;            /* every fault ends a run: keep them rare */
 	return true;
 }

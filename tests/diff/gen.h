@@ -57,7 +57,7 @@
 	X(bt) X(bscan) X(popcnt) X(lzcnt) X(cmov) X(setcc) X(jcc) X(loop) \
 	X(string) X(stack) X(pushf) X(call) X(enter) X(xchg) X(cmpxchg) \
 	X(cx8) X(xadd) X(conv) X(bswap) X(movx) X(lea) X(lahf) X(flagop) X(nop) \
-	X(badlock) X(priv) X(ssfault)
+	X(badlock) X(priv) X(ssfault) X(invalid)
 enum gclass {
 #define X(n) GC_##n,
 	CLASS_LIST(X)

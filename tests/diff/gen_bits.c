@@ -322,3 +322,39 @@ bool gen_ssfault(struct gen *g, struct item *it)
 	g->ss_fault = false;
 	return ok;
 }
+
+/* Opcodes that do not exist in 64-bit mode, and the UD instructions: #UD
+ * (SDM Vol. 2 Appendix A.2.5, "i64" entries; UD0/UD1/UD2).  Left out:
+ * 62 (EVEX on this host), C4/C5 (VEX), and 0F FF's length (UD0 faults
+ * before its ModRM matters). */
+bool gen_invalid(struct gen *g, struct item *it)
+{
+	static const uint8_t i64[] = {
+		0x06, 0x07, 0x0e, 0x16, 0x17, 0x1e, 0x1f, 0x27, 0x2f, 0x37, 0x3f,
+		0x60, 0x61, 0x9a, 0xce, 0xd4, 0xd5, 0xd6, 0xea, 0x82,
+	};
+	struct enc_req r;
+	struct x86_op e = op_reg(pick_reg(g));
+	int k = (int)gr(g, sizeof i64 + 3);
+	enc_init(&r);
+	if (k < (int)sizeof i64) {
+		r.nopc = 1;
+		r.opc[0] = i64[k];
+		if (i64[k] == 0x82)            /* group 1 imm8 form: ModRM + ib */
+			rm_op(&r, (int)gr(g, 8), false, 1, &e);
+		r.immsz = i64[k] == 0x82 || i64[k] == 0xd4 || i64[k] == 0xd5 ? 1 : 0;
+		if (i64[k] == 0x9a || i64[k] == 0xea)
+			r.immsz = 4, r.imm2sz = 2;         /* ptr16:32 */
+	} else {
+		static const uint8_t ud[3] = { 0x0b, 0xb9, 0xff };  /* UD2 UD1 UD0 */
+		r.nopc = 2;
+		r.opc[0] = 0x0f;
+		r.opc[1] = ud[k - (int)sizeof i64];
+		if (r.opc[1] != 0x0b)
+			rm_op(&r, pick_reg(g), true, 4, &e);
+	}
+	if (!emit(it, &r, GC_invalid, 0, 0, 0))
+		return false;
+	it->in[it->n - 1].may_fault = true;
+	return true;
+}

@@ -98,6 +98,7 @@ bool gen_nop(struct gen *g, struct item *it);
 bool gen_badlock(struct gen *g, struct item *it);
 bool gen_priv(struct gen *g, struct item *it);
 bool gen_ssfault(struct gen *g, struct item *it);
+bool gen_invalid(struct gen *g, struct item *it);
 bool gen_jcc(struct gen *g, struct item *it);
 bool gen_loop(struct gen *g, struct item *it);
 bool gen_string(struct gen *g, struct item *it);
