@@ -26,14 +26,14 @@
  * never a silent fallback: a student who asked for VMX must know they did
  * not get it.
  */
-static bool cpu_has_vmx(void)
+bool hv_cpu_has_vmx(void)
 {
     uint32_t r[4];
     hv_cpuid(1, 0, r);
     return r[2] >> 5 & 1;
 }
 
-static bool cpu_has_svm(void)
+bool hv_cpu_has_svm(void)
 {
     uint32_t r[4];
     hv_cpuid(0x80000000, 0, r);
@@ -43,18 +43,26 @@ static bool cpu_has_svm(void)
     return r[2] >> 2 & 1;
 }
 
-/* VMX and SVM are the next issue: described here so that the choice and its
- * errors are already right, but not built. */
-static const struct hv_backend backend_vmx = { .name = "vmx", .cpu_has = cpu_has_vmx };
-static const struct hv_backend backend_svm = { .name = "svm", .cpu_has = cpu_has_svm };
-
 static const struct hv_backend *const backends[] = {
-    &backend_vmx, &backend_svm, &hv_backend_pv,  /* auto preference order */
+    &hv_backend_vmx, &hv_backend_svm, &hv_backend_pv,  /* auto preference order */
 };
 
 static const char *const hw_bit[] = {
     "CPUID.1:ECX.VMX[bit 5] = 0", "CPUID.80000001h:ECX.SVM[bit 2] = 0", "",
 };
+
+/* Beyond the CPUID bit, what the vmx and svm backends need (their
+ * cpu_has() checks it): second-level paging, and for VMX a guest that may
+ * run with paging off, as a Multiboot kernel starts. */
+static const char *const hw_needs[] = {
+    "EPT and unrestricted guest (IA32_VMX_PROCBASED_CTLS2 bits 33 and 39)",
+    "nested paging (CPUID.8000000Ah:EDX.NP[bit 0])", "",
+};
+
+static bool hw_extension(unsigned i)
+{
+    return i == 0 ? hv_cpu_has_vmx() : i == 1 ? hv_cpu_has_svm() : false;
+}
 
 /* Find "hv=" in the command line; copy its value into out. */
 static void option_hv(const char *cmdline, char *out, size_t n)
@@ -93,7 +101,7 @@ const struct hv_backend *hv_choose_backend(const char *cmdline)
     if (!want[0])
         memcpy(want, "auto", 5);
     hv_printf("nesthv: cpu: vmx %s, svm %s; asked for hv=%s\n",
-              cpu_has_vmx() ? "yes" : "no", cpu_has_svm() ? "yes" : "no", want);
+              hv_cpu_has_vmx() ? "yes" : "no", hv_cpu_has_svm() ? "yes" : "no", want);
 
     for (unsigned i = 0; i < 3; i++) {
         const struct hv_backend *b = backends[i];
@@ -101,11 +109,18 @@ const struct hv_backend *hv_choose_backend(const char *cmdline)
         if (!named && hv_strncmp(want, "auto", 16))
             continue;
         if (!b->cpu_has()) {
-            if (named) {
+            if (named && hw_extension(i))
+                hv_printf("nesthv: error: hv=%s asked for: this CPU has %s but not %s, "
+                          "which the %s backend needs\n", b->name, b->name, hw_needs[i],
+                          b->name);
+            else if (named)
                 hv_printf("nesthv: error: hv=%s asked for, but this CPU has no %s (%s)\n",
                           b->name, b->name, hw_bit[i]);
+            else if (hw_extension(i))
+                hv_printf("nesthv: note: the CPU has %s but not %s: not using it\n",
+                          b->name, hw_needs[i]);
+            if (named)
                 return NULL;
-            }
             continue;
         }
         if (!b->built) {

@@ -139,7 +139,15 @@ int hv_strncmp(const char *a, const char *b, size_t n)
  */
 void hv_exit(unsigned v)
 {
+    /* The value goes on the console too: machines without isa-debug-exit
+     * (Bochs, real hardware) cannot report it as their exit status. */
+    hv_printf("nesthv: exit value %x\n", v);
     hv_outl(HV_DEBUG_EXIT_PORT, v);
+    /* Bochs has no isa-debug-exit; writing "Shutdown" to its port 0x8900
+     * ends the simulation (bochs iodev/unmapped.cc).  Elsewhere nothing
+     * answers at 0x8900 and we halt below. */
+    for (const char *p = "Shutdown"; *p; p++)
+        hv_outb(0x8900, (uint8_t)*p);
     for (;;)
         __asm__ volatile("cli; hlt");
 }

@@ -5,7 +5,7 @@
  * the same for all of them:
  *
  *     for (;;) {
- *         backend->run(vcpu, &exit);     // pv.c (vmx.c, svm.c: next issue)
+ *         backend->run(vcpu, &exit);     // pv.c, vmx.c, svm.c
  *         hv_handle_exit(vcpu, &exit);   // one handler per exit kind
  *     }
  *
@@ -38,6 +38,8 @@ enum hv_exit_kind {
     HV_EXIT_PRIV,          /* another privileged instruction: insn names it */
     HV_EXIT_NPF,           /* nested page fault / MMIO (VMX, SVM) */
     HV_EXIT_INTR_WINDOW,   /* the guest can take an interrupt now (VMX, SVM) */
+    HV_EXIT_SHUTDOWN,      /* triple fault in the guest (VMX, SVM) */
+    HV_EXIT_ENTRY_FAIL,    /* VM entry refused; the backend printed why */
     HV_EXIT_NR_KINDS
 };
 
@@ -53,6 +55,10 @@ struct hv_exit {
     bool is_write;
     const char *insn;      /* privileged instruction name, for the log */
     unsigned insn_len;
+    uint64_t gpa;          /* NPF: guest-physical address */
+    int gpr;               /* CR: the general register (0..15), -1 = decode it */
+    bool is_string;        /* IO: INS/OUTS (not emulated) */
+    const char *reason;    /* the architecture's name for the exit, for the log */
 };
 
 enum hv_vcpu_state { HV_VCPU_RUNNING, HV_VCPU_SHUTDOWN, HV_VCPU_CRASHED };
@@ -68,9 +74,15 @@ struct hv_backend {
     void (*inject)(struct hv_vcpu *v, unsigned vector, bool has_error, uint64_t error);
     void (*deliver_events)(struct hv_vcpu *v);   /* pending virtual interrupts */
     void (*hypercall)(struct hv_vcpu *v);
+    /* VMX/SVM only (hvm.c calls them; PV leaves them NULL): */
+    bool (*irq_window_open)(struct hv_vcpu *v);  /* RFLAGS.IF and no STI/MOV SS shadow */
+    void (*inject_irq)(struct hv_vcpu *v, unsigned vector);
+    void (*request_irq_window)(struct hv_vcpu *v, bool on);
+    void (*print_exit_reasons)(struct hv_vcpu *v);  /* at shutdown: by VMX reason / SVM code */
 };
 
 struct pv_domain;
+struct hvm_guest;
 
 struct hv_vcpu {
     const struct hv_backend *backend;
@@ -80,6 +92,7 @@ struct hv_vcpu {
     bool trace;                  /* "hvtrace" on the command line: log every exit */
     uint64_t exits[HV_EXIT_NR_KINDS];
     struct pv_domain *pv;        /* PV backend state */
+    struct hvm_guest *hvm;       /* VMX/SVM: guest memory, control state, devices */
 };
 
 /* vcpu.c */
@@ -91,6 +104,8 @@ const char *hv_exit_name(enum hv_exit_kind k);
 /* main.c: choosing the backend */
 const struct hv_backend *hv_choose_backend(const char *cmdline);
 bool hv_cmdline_has(const char *cmdline, const char *word);
-extern const struct hv_backend hv_backend_pv;
+bool hv_cpu_has_vmx(void);
+bool hv_cpu_has_svm(void);
+extern const struct hv_backend hv_backend_pv, hv_backend_vmx, hv_backend_svm;
 
 #endif

@@ -1,0 +1,285 @@
+/* svm.c - the AMD-V backend: VMRUN, the VMCB, nested paging.
+ *
+ * Read it beside vmx.c and pv.c: all three turn "the guest stopped" into a
+ * struct hv_exit and leave the decision to vcpu.c.  What is AMD-specific is
+ * here (APM Vol. 2 chapter 15; constants in svm_defs.h):
+ *
+ *   enable   VM_CR.SVMDIS must be 0; set EFER.SVME; give the CPU a host
+ *            save area (VM_HSAVE_PA)                          (15.4, 15.30)
+ *   VMCB     one page: intercepts + guest state.  We intercept what vmx.c
+ *            makes exit too: CPUID, HLT, all I/O (IOPM all ones), all MSRs
+ *            but the segment bases (MSRPM), CR0/CR4 writes, physical
+ *            INTR/NMI, VINTR, VMMCALL, SHUTDOWN, and VMRUN (required)
+ *   NPT      guest-physical -> host-physical tables (hvm.c), ASID 1
+ *   run      svm_entry.S: VMLOAD/VMRUN/VMSAVE with GIF cleared around it
+ *   exits    EXITCODE (Appendix C) -> struct hv_exit
+ *   events   EVENTINJ; the interrupt window is a virtual interrupt (V_IRQ)
+ *            the guest takes when it can, intercepted as VINTR (15.21)
+ */
+#include "hvm.h"
+#include "svm_defs.h"
+
+struct svm_vcpu {
+    struct vmcb *vmcb;
+    uint64_t vmcb_pa, host_save_pa;
+    uint32_t features;                   /* CPUID 8000_000Ah EDX */
+    uint64_t reasons[0x92];              /* exits by code; 90h = NPF, 91h = invalid */
+};
+
+static struct svm_vcpu svm0;
+
+/* svm_entry.S */
+void svm_run(uint64_t vmcb_pa, struct hv_regs *regs, uint64_t host_save_pa);
+
+/* Usable: SVM and nested paging (main.c names what is missing). */
+static bool svm_usable(void)
+{
+    uint32_t r[4];
+    if (!hv_cpu_has_svm())
+        return false;
+    hv_cpuid(0x8000000a, 0, r);
+    return r[3] & SVM_FEAT_NP;
+}
+
+static const char *svm_exit_name(uint64_t code)
+{
+    switch (code) {
+#define X(c, name) case c: return #name;
+    SVM_EXIT_CODES(X)
+#undef X
+    case SVM_EXIT_INVALID: return "INVALID";
+    }
+    return "?";
+}
+
+static unsigned reason_slot(uint64_t code)
+{
+    return code == SVM_EXIT_NPF ? 0x90 : code < 0x90 ? (unsigned)code : 0x91;
+}
+
+static struct vmcb_seg seg(uint16_t sel, uint16_t attrib, uint32_t limit)
+{
+    return (struct vmcb_seg){ .sel = sel, .attrib = attrib, .limit = limit, .base = 0 };
+}
+
+/* The state Multiboot promises (spec 3.2): flat 32-bit code and data
+ * segments, protected mode, paging off; hvm.c chose RIP, RAX, RBX, CR0. */
+static void init_guest_state(struct vmcb *c)
+{
+    c->cs = seg(0x08, 0xc9b, 0xffffffff);           /* G, D, P, code exec/read */
+    c->ds = c->es = c->ss = c->fs = c->gs = seg(0x10, 0xc93, 0xffffffff);
+    c->gdtr = seg(0, 0, 0xffff);
+    c->idtr = seg(0, 0, 0xffff);
+    c->ldtr = seg(0, 0x082, 0);
+    c->tr = seg(0, 0x08b, 0x67);                    /* busy 32-bit TSS */
+    c->dr6 = 0xffff0ff0;
+    c->dr7 = 0x400;
+    c->g_pat = 0x0007040600070406ULL;               /* the power-on PAT */
+}
+
+static void init_intercepts(struct svm_vcpu *s)
+{
+    struct vmcb *c = s->vmcb;
+    uint64_t iopm = hv_frame_alloc_contig(3), msrpm = hv_frame_alloc_contig(2);
+    memset(hv_frame_table(iopm), 0xff, 3 * HV_PAGE_SIZE);
+    memset(hv_frame_table(msrpm), 0xff, 2 * HV_PAGE_SIZE);
+    /* MSRPM (15.11): 2 bits (read, write) per MSR; 800h..FFFh covers
+     * C000_0000h..C000_1FFFh.  FS/GS bases and KernelGSBase are switched
+     * by VMLOAD/VMSAVE, so the guest may use them directly. */
+    uint8_t *pm = (uint8_t *)hv_frame_table(msrpm) + 0x800;
+    for (uint32_t msr = 0xc0000100; msr <= 0xc0000102; msr++)
+        pm[(msr & 0x1fff) * 2 / 8] &= (uint8_t)~(3u << ((msr & 0x1fff) * 2 % 8));
+    c->iopm_base_pa = iopm << 12;
+    c->msrpm_base_pa = msrpm << 12;
+    c->intercept_cr = (1u << (16 + 0)) | (1u << (16 + 4));       /* CR0, CR4 writes */
+    c->intercept_misc1 = SVM_MISC1(SVM_EXIT_INTR) | SVM_MISC1(SVM_EXIT_NMI) |
+        SVM_MISC1(SVM_EXIT_VINTR) | SVM_MISC1(SVM_EXIT_CPUID) | SVM_MISC1(SVM_EXIT_HLT) |
+        SVM_MISC1(SVM_EXIT_IOIO) | SVM_MISC1(SVM_EXIT_MSR) | SVM_MISC1(SVM_EXIT_SHUTDOWN);
+    c->intercept_misc2 = SVM_MISC2(SVM_EXIT_VMRUN) | SVM_MISC2(SVM_EXIT_VMMCALL);
+    c->vintr = VINTR_MASKING;     /* guest IF masks only virtual interrupts */
+}
+
+static void svm_create(struct hv_vcpu *v, const struct hv_module *m)
+{
+    struct svm_vcpu *s = &svm0;
+    uint32_t r[4];
+    hv_cpuid(0x8000000a, 0, r);
+    s->features = r[3];
+    hv_printf("nesthv: svm: revision %u, %u ASIDs, nested paging %s, nrips %s, "
+              "decode assists %s\n", r[0] & 0xff, r[1], r[3] & SVM_FEAT_NP ? "yes" : "no",
+              r[3] & SVM_FEAT_NRIPS ? "yes" : "no", r[3] & SVM_FEAT_DECODE ? "yes" : "no");
+    if (hv_rdmsr(MSR_VM_CR) & VM_CR_SVMDIS) {
+        hv_printf("nesthv: error: SVM is disabled by the firmware (VM_CR.SVMDIS = 1)\n");
+        hv_exit(HV_EXIT_CONFIG);
+    }
+    hv_wrmsr(MSR_EFER, hv_rdmsr(MSR_EFER) | EFER_SVME);
+    hv_wrmsr(MSR_VM_HSAVE_PA, hv_frame_alloc() << 12);
+
+    hvm_create(v, m);
+    v->hvm->arch = s;
+    s->vmcb_pa = hv_frame_alloc() << 12;
+    s->host_save_pa = hv_frame_alloc() << 12;
+    s->vmcb = hv_phys_to_virt(s->vmcb_pa);
+    init_intercepts(s);
+    init_guest_state(s->vmcb);
+    hvm_build_nested_tables(v, &s->vmcb->n_cr3, false);
+    s->vmcb->np_enable = 1;
+    s->vmcb->guest_asid = 1;
+    hv_printf("nesthv: svm: VMCB at %lx, nested page table at %lx, ASID 1\n",
+              s->vmcb_pa, s->vmcb->n_cr3);
+}
+
+/* Guest state nesthv keeps (hvm.h) -> VMCB, then VMRUN, then back. */
+static void load_vmcb(struct hv_vcpu *v, struct vmcb *c)
+{
+    struct hvm_guest *g = v->hvm;
+    if (g->ctl_dirty) {
+        c->cr0 = g->cr0;
+        c->cr3 = g->cr3;
+        c->cr4 = g->cr4;
+        c->efer = g->efer | EFER_SVME;              /* 15.5.1: SVME must be 1 */
+        g->ctl_dirty = false;
+    }
+    c->rip = g->regs.rip;
+    c->rsp = g->regs.rsp;
+    c->rflags = g->regs.rflags;
+    c->rax = g->regs.rax;
+    c->vmcb_clean = 0;
+}
+
+static void save_vmcb(struct hv_vcpu *v, const struct vmcb *c)
+{
+    struct hvm_guest *g = v->hvm;
+    g->regs.rip = c->rip;
+    g->regs.rsp = c->rsp;
+    g->regs.rflags = c->rflags;
+    g->regs.rax = c->rax;
+    g->cr3 = c->cr3;
+    g->long_mode = (g->efer & EFER_LMA) && (c->cs.attrib & SVM_ATTR_L);
+}
+
+static void translate_ioio(struct svm_vcpu *s, struct hv_exit *e, uint64_t rip)
+{
+    uint64_t info = s->vmcb->exitinfo1;
+    e->kind = HV_EXIT_IO;
+    e->port = (unsigned)(info >> IOIO_PORT_SHIFT) & 0xffff;
+    e->size = (unsigned)(info >> IOIO_SIZE_SHIFT) & 7;    /* 1, 2 or 4: one bit each */
+    e->is_write = !(info & IOIO_TYPE_IN);
+    e->is_string = info & IOIO_STR;
+    e->insn = e->is_write ? "out" : "in";
+    e->insn_len = (unsigned)(s->vmcb->exitinfo2 - rip);  /* EXITINFO2 = next RIP */
+}
+
+/* EXITCODE -> exit kind (Appendix C). */
+static void translate(struct hv_vcpu *v, struct svm_vcpu *s, struct hv_exit *e)
+{
+    struct vmcb *c = s->vmcb;
+    uint64_t code = c->exitcode;
+    memset(e, 0, sizeof *e);
+    e->reason = svm_exit_name(code);
+    s->reasons[reason_slot(code)]++;
+    switch (code) {
+    case SVM_EXIT_INTR: case SVM_EXIT_NMI: e->kind = HV_EXIT_INTERRUPT; break;
+    case SVM_EXIT_VINTR:  e->kind = HV_EXIT_INTR_WINDOW; break;
+    case SVM_EXIT_CPUID:  e->kind = HV_EXIT_CPUID, e->insn_len = 2; break;
+    case SVM_EXIT_HLT:    e->kind = HV_EXIT_HLT, e->insn = "hlt", e->insn_len = 1; break;
+    case SVM_EXIT_VMMCALL: e->kind = HV_EXIT_HYPERCALL; break;
+    case SVM_EXIT_SHUTDOWN: e->kind = HV_EXIT_SHUTDOWN; break;
+    case SVM_EXIT_IOIO:   translate_ioio(s, e, v->regs->rip); break;
+    case SVM_EXIT_MSR:
+        e->kind = HV_EXIT_MSR, e->insn_len = 2;
+        e->is_write = c->exitinfo1 & 1;
+        e->insn = e->is_write ? "wrmsr" : "rdmsr";
+        e->msr = (uint32_t)v->regs->rcx;
+        break;
+    case SVM_EXIT_CR0_WRITE: case SVM_EXIT_CR4_WRITE:
+        e->kind = HV_EXIT_CR, e->is_write = true, e->cr = (unsigned)(code - SVM_EXIT_CR0_WRITE);
+        e->gpr = -1;                                     /* vcpu.c decodes MOV CR */
+        if ((s->features & SVM_FEAT_DECODE) && (s->features & SVM_FEAT_NRIPS) &&
+            (c->exitinfo1 >> 63)) {                      /* 15.33.1: GPR number valid */
+            e->gpr = (int)(c->exitinfo1 & 15);
+            e->insn_len = (unsigned)(c->next_rip - c->rip);
+        }
+        break;
+    case SVM_EXIT_NPF:                                   /* 15.25.6: EXITINFO2 = gPA */
+        e->kind = HV_EXIT_NPF, e->gpa = c->exitinfo2, e->is_write = c->exitinfo1 & 2;
+        break;
+    case SVM_EXIT_INVALID:
+        hv_printf("nesthv: svm: VMRUN failed: EXITCODE VMEXIT_INVALID - the VMCB breaks a "
+                  "consistency check of APM Vol. 2 15.5.1 (cr0 %lx cr4 %lx efer %lx "
+                  "cs attrib %x)\n", c->cr0, c->cr4, c->efer, c->cs.attrib);
+        e->kind = HV_EXIT_ENTRY_FAIL;
+        break;
+    default:
+        e->kind = HV_EXIT_PRIV, e->insn = e->reason;
+        break;
+    }
+}
+
+static void svm_run_guest(struct hv_vcpu *v, struct hv_exit *e)
+{
+    struct svm_vcpu *s = v->hvm->arch;
+    struct vmcb *c = s->vmcb;
+    load_vmcb(v, c);
+    svm_run(s->vmcb_pa, v->regs, s->host_save_pa);
+    save_vmcb(v, c);
+    c->eventinj = 0;
+    /* An event the CPU was delivering when the exit came is lost unless we
+     * inject it again (15.20 "EXITINTINFO"). */
+    if (c->exitintinfo & EVENT_VALID)
+        c->eventinj = c->exitintinfo;
+    translate(v, s, e);
+}
+
+static void svm_inject(struct hv_vcpu *v, unsigned vector, bool has_error, uint64_t error)
+{
+    struct svm_vcpu *s = v->hvm->arch;
+    s->vmcb->eventinj = vector | EVENT_TYPE_EXC | EVENT_VALID |
+        (has_error ? EVENT_ERR_VALID | error << 32 : 0);
+}
+
+static void svm_inject_irq(struct hv_vcpu *v, unsigned vector)
+{
+    struct svm_vcpu *s = v->hvm->arch;
+    s->vmcb->eventinj = vector | EVENT_TYPE_INTR | EVENT_VALID;
+}
+
+static bool svm_irq_window_open(struct hv_vcpu *v)
+{
+    struct svm_vcpu *s = v->hvm->arch;
+    return (v->regs->rflags & HV_RFLAGS_IF) && !(s->vmcb->interrupt_shadow & 1) &&
+           !(s->vmcb->eventinj & EVENT_VALID);
+}
+
+static void svm_request_irq_window(struct hv_vcpu *v, bool on)
+{
+    struct svm_vcpu *s = v->hvm->arch;
+    uint64_t bits = VINTR_V_IRQ | VINTR_V_IGN_TPR | (0xfULL << VINTR_PRIO_SHIFT);
+    s->vmcb->vintr = on ? s->vmcb->vintr | bits : s->vmcb->vintr & ~bits;
+}
+
+static void svm_print_exit_reasons(struct hv_vcpu *v)
+{
+    struct svm_vcpu *s = v->hvm->arch;
+    hv_printf("nesthv: svm exits by code:");
+    for (unsigned i = 0; i < 0x92; i++)
+        if (s->reasons[i])
+            hv_printf(" %s %lu", svm_exit_name(i == 0x90 ? SVM_EXIT_NPF :
+                      i == 0x91 ? SVM_EXIT_INVALID : i), s->reasons[i]);
+    hv_printf("\n");
+}
+
+const struct hv_backend hv_backend_svm = {
+    .name = "svm",
+    .cpu_has = svm_usable,
+    .built = true,
+    .create = svm_create,
+    .run = svm_run_guest,
+    .inject = svm_inject,
+    .deliver_events = hvm_deliver_events,
+    .hypercall = hvm_hypercall,
+    .irq_window_open = svm_irq_window_open,
+    .inject_irq = svm_inject_irq,
+    .request_irq_window = svm_request_irq_window,
+    .print_exit_reasons = svm_print_exit_reasons,
+};
