@@ -25,6 +25,8 @@ static void uart_probe(void)
 	 * it is SeaBIOS's business.  Our init, then the registers. */
 	serial_init();
 	puts_("probe: serial up\n");
+	/* QEMU sends at the line's pace: let the transmitter drain first */
+	WAIT((inb(COM1 + 5) & 0x60) == 0x60);
 	LINE("uart: ier iir lcr mcr lsr msr", 2, inb(COM1 + 1), inb(COM1 + 2), inb(COM1 + 3),
 	     inb(COM1 + 4), inb(COM1 + 5), inb(COM1 + 6));
 	outb(COM1 + 7, 0xa5);
@@ -32,9 +34,11 @@ static void uart_probe(void)
 	outb(COM1 + 4, 0x1e);                   /* loopback */
 	uint8_t msr_loop = inb(COM1 + 6);
 	outb(COM1, 0xae);
+	WAIT(inb(COM1 + 5) & 0x01);
 	uint8_t lsr = inb(COM1 + 5), rbr = inb(COM1), lsr2 = inb(COM1 + 5);
 	outb(COM1 + 4, 0x0b);
-	LINE("uart: loopback msr lsr rbr lsr", 2, msr_loop, lsr & 0x61, rbr, lsr2 & 0x61);
+	LINE("uart: loopback msr, data ready, rbr, data ready", 2, msr_loop, lsr & 0x01, rbr,
+	     lsr2 & 0x01);
 	outb(COM1 + 1, 0x02);                   /* THRE interrupt */
 	uint8_t iir1 = inb(COM1 + 2), iir2 = inb(COM1 + 2);
 	outb(COM1 + 1, 0x00);
