@@ -260,8 +260,9 @@ void op_wbinvd(struct cpu *c, const struct insn *i)
 }
 
 /* CLFLUSH faults like a one-byte load (SDM Vol. 2 CLFLUSH); the translation
- * is the whole effect, and an MMIO address is not read. */
+ * is the whole effect, and an MMIO address is not read.  (The SDM also lets
+ * it name an execute-only code segment, which the load check here refuses.) */
 void op_clflush_Mb(struct cpu *c, const struct insn *i)
 {
-	mem_translate(c, insn_lin(c, i), ACC_READ, NULL);
+	mem_translate(c, insn_lin_chk(c, i, 1, false), ACC_READ, NULL);
 }

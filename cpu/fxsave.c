@@ -21,7 +21,8 @@
  * pointers in the FCS and FDS fields, so an image restored and saved again
  * is the same image.
  *
- * Checks, in order: CR0.EM or CR0.TS -> #NM; a linear address not 16-byte
+ * Checks, in order: CR0.EM or CR0.TS -> #NM; the segment limit and rights
+ * for 512 bytes (outside 64-bit mode); a linear address not 16-byte
  * aligned -> #GP(0); then page faults on any byte of the image (all taken
  * before anything is written or loaded); FXRSTOR with MXCSR bits outside
  * MXCSR_MASK -> #GP(0).
@@ -46,12 +47,13 @@ static int fx_bytes(const struct cpu *c)
 	return c->mode == CPU_MODE64 ? 416 : 288;
 }
 
-/* #NM, #GP(0) for alignment; returns the image's linear address. */
-static uint64_t fx_start(struct cpu *c, const struct insn *i)
+/* #NM; the segment check of all 512 bytes; #GP(0) for alignment.
+ * Returns the image's linear address. */
+static uint64_t fx_start(struct cpu *c, const struct insn *i, bool write)
 {
 	if (c->cr0 & (CR0_EM | CR0_TS))
 		cpu_exception_noerr(c, VEC_NM);
-	uint64_t lin = insn_lin(c, i);
+	uint64_t lin = insn_lin_chk(c, i, FX_SIZE, write);
 	if (lin & 15)
 		cpu_gp0(c);
 	return lin;
@@ -95,7 +97,7 @@ static void fx_build(const struct cpu *c, const struct insn *i, uint8_t *img)
 
 void op_fxsave_M(struct cpu *c, const struct insn *i)
 {
-	uint64_t lin = fx_start(c, i);
+	uint64_t lin = fx_start(c, i, true);
 	int n = fx_bytes(c);
 	/* Both pages the image may touch, before the first byte is written;
 	 * a fault on the second reports its first byte in CR2. */
@@ -111,7 +113,7 @@ void op_fxsave_M(struct cpu *c, const struct insn *i)
 
 void op_fxrstor_M(struct cpu *c, const struct insn *i)
 {
-	uint64_t lin = fx_start(c, i);
+	uint64_t lin = fx_start(c, i, false);
 	int n = fx_bytes(c);
 	uint8_t img[FX_SIZE];
 	for (int k = 0; k < n; k += 8)

@@ -112,6 +112,13 @@ static void test_checks(void)
 	c->cr0 |= CR0_EM;
 	PU_ASSERT_EXC(c, SN_RUN(c, fxrstor), VEC_NM);
 	c->cr0 &= ~CR0_EM;
+	/* 32-bit mode: all 512 bytes must lie inside the segment limit */
+	sn_mode(c, CPU_MODE32, true);
+	c->seg[SEG_DS].limit = SN_DATA + 0x1fe;
+	PU_ASSERT_EXC(c, SN_RUN(c, fxsave), VEC_GP);
+	c->seg[SEG_DS].limit = SN_DATA + 0x1ff;
+	CU_ASSERT_EQUAL(SN_RUN(c, fxsave), CPU_STOP_HLT);
+	c = sn_cpu();
 	/* the image's second page is read-only: #PF there, nothing written */
 	pu_long_mode(c, false);
 	fill_ram(c, SN_DATA + 0xe00, 0xee, 1024);
