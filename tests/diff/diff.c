@@ -254,7 +254,7 @@ int main(int argc, char **argv)
 	}
 	double secs = (double)(clock() - t0) / CLOCKS_PER_SEC;
 	printf("%ld sequences run (seeds %" PRIu64 "..%" PRIu64 ", len %d, %s%s): %ld passed, %ld failed"
-	       " [%.1f s]\n", done, cfg.seed, cfg.seed + (uint64_t)cfg.count - 1, cfg.len,
+	       " [%.1f s CPU]\n", done, cfg.seed, cfg.seed + (uint64_t)cfg.count - 1, cfg.len,
 	       cfg.ref_only ? "unicorn vs native" :
 	       cfg.oracle == 3 ? "nestlab vs unicorn+native" :
 	       cfg.oracle == 1 ? "nestlab vs unicorn" : "nestlab vs native",
