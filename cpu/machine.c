@@ -256,6 +256,7 @@ struct machine *machine_create(const struct machine_config *cfg, char *err, size
 	rtc_attach(m);
 	uart_attach(m, 0x3f8, 4, cfg->serial_out, cfg->serial_in_fd);
 	misc_attach(m);
+	firmware_attach(m);
 	machine_intr_changed(m);
 	return m;
 }

@@ -125,6 +125,7 @@ void lapic_attach(struct machine *m);
 void ioapic_attach(struct machine *m);
 void rtc_attach(struct machine *m);
 void misc_attach(struct machine *m);   /* 0xE9, 0xF4, fw_cfg, 0x92, VGA CRTC */
+void firmware_attach(struct machine *m);   /* BIOS data area, ACPI RSDP/RSDT/MADT */
 
 /* Interrupt routing (machine.c calls these). */
 void pic_set_irq(struct machine *m, int irq, bool level);

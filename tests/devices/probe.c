@@ -177,6 +177,77 @@ static void firmware_state(void)
 	LINE("firmware: lapic svr", 8, rd(LAPIC + 0xf0));
 }
 
+/* What the firmware leaves in memory: the BIOS data area and the ACPI
+ * MADT (only the entries that describe this machine's devices are printed:
+ * QEMU's table also has level-trigger overrides for PCI interrupt lines). */
+static int same(const char *p, const char *s, int n)
+{
+	for (int k = 0; k < n; k++)
+		if (p[k] != s[k])
+			return 0;
+	return 1;
+}
+
+static uint8_t sum(const uint8_t *p, uint32_t n)
+{
+	uint8_t s = 0;
+	while (n--)
+		s = (uint8_t)(s + *p++);
+	return s;
+}
+
+static void madt_probe(const uint8_t *t)
+{
+	uint32_t len = *(const uint32_t *)(t + 4);
+	LINE("acpi: MADT checksum, local APIC address, flags", 8, sum(t, len),
+	     *(const uint32_t *)(t + 36), *(const uint32_t *)(t + 40));
+	for (uint32_t o = 44; o + 2 <= len && t[o + 1]; o += t[o + 1]) {
+		const uint8_t *e = t + o;
+		if (e[0] == 0)
+			LINE("acpi: processor uid, apic id, flags", 2, e[2], e[3], e[4]);
+		else if (e[0] == 1)
+			LINE("acpi: I/O APIC id, address, gsi base", 8, e[2], *(const uint32_t *)(e + 4),
+			     *(const uint32_t *)(e + 8));
+		else if (e[0] == 2 && e[3] == 0)
+			LINE("acpi: override IRQ0 -> gsi, flags", 8, *(const uint32_t *)(e + 4),
+			     *(const uint16_t *)(e + 8));
+		else if (e[0] == 4)
+			LINE("acpi: local APIC NMI uid, flags, lint", 2, e[2], *(const uint16_t *)(e + 3), e[5]);
+	}
+}
+
+/* A 16-bit read of low memory (the pointer laundered through asm: gcc
+ * treats constant addresses below 4 KiB as null dereferences). */
+static uint16_t peek16(uint32_t a)
+{
+	const volatile uint16_t *p;
+	__asm__("" : "=r"(p) : "0"(a));
+	return *p;
+}
+
+static void firmware_tables(void)
+{
+	LINE("bda: com1, ebda segment, base KiB, serial ports", 4, peek16(0x400), peek16(0x40e),
+	     peek16(0x413), (peek16(0x410) >> 9) & 7);
+	const uint8_t *rsdp = 0;
+	for (uint32_t a = 0xe0000; a < 0x100000 && !rsdp; a += 16)
+		if (same((const char *)a, "RSD PTR ", 8) && sum((const uint8_t *)a, 20) == 0)
+			rsdp = (const uint8_t *)a;
+	puts_("acpi: RSDP found: ");
+	puts_(yes(rsdp != 0));
+	putc_('\n');
+	if (!rsdp)
+		return;
+	const uint8_t *rsdt = (const uint8_t *)*(const uint32_t *)(rsdp + 16);
+	uint32_t n = (*(const uint32_t *)(rsdt + 4) - 36) / 4;
+	LINE("acpi: RSDT checksum", 2, sum(rsdt, *(const uint32_t *)(rsdt + 4)));
+	for (uint32_t k = 0; k < n; k++) {
+		const uint8_t *t = (const uint8_t *)((const uint32_t *)(rsdt + 36))[k];
+		if (same((const char *)t, "APIC", 4))
+			madt_probe(t);
+	}
+}
+
 void probe_main(uint32_t mbi)
 {
 	(void)mbi;
@@ -189,6 +260,7 @@ void probe_main(uint32_t mbi)
 	ioapic_probe();
 	cmos_probe();
 	misc_probe();
+	firmware_tables();
 	puts_("probe: done\n");
 	probe_exit(0x10);
 }

@@ -119,6 +119,43 @@ static void test_vga(void)
 	CU_ASSERT_NOT_EQUAL(mu_in8(m, 0x3da) & 8, a);
 }
 
+/* The firmware's data (cpu/dev/firmware.c): BIOS data area and the ACPI
+ * RSDP -> RSDT -> MADT chain, each with a valid checksum. */
+static uint8_t sum_bytes(struct machine *m, uint64_t pa, uint32_t n)
+{
+	uint8_t s = 0;
+	for (uint32_t k = 0; k < n; k++)
+		s = (uint8_t)(s + m->cpu.ram[pa + k]);
+	return s;
+}
+
+static void test_firmware_tables(void)
+{
+	struct machine *m = mu_machine(NULL, -1);
+	uint8_t *ram = m->cpu.ram;
+	CU_ASSERT_EQUAL(ram[0x400] | ram[0x401] << 8, 0x3f8);
+	CU_ASSERT_EQUAL(ram[0x413] | ram[0x414] << 8, 639);
+	uint64_t rsdp = 0;
+	for (uint64_t a = 0xe0000; a < 0x100000 && !rsdp; a += 16)
+		if (!memcmp(ram + a, "RSD PTR ", 8))
+			rsdp = a;
+	CU_ASSERT_EQUAL_FATAL(rsdp, 0xf0000);
+	CU_ASSERT_EQUAL(sum_bytes(m, rsdp, 20), 0);
+	uint32_t rsdt, madt, len;
+	memcpy(&rsdt, ram + rsdp + 16, 4);
+	memcpy(&len, ram + rsdt + 4, 4);
+	CU_ASSERT_EQUAL(len, 40);
+	CU_ASSERT_EQUAL(sum_bytes(m, rsdt, len), 0);
+	memcpy(&madt, ram + rsdt + 36, 4);
+	CU_ASSERT_NSTRING_EQUAL(ram + madt, "APIC", 4);
+	memcpy(&len, ram + madt + 4, 4);
+	CU_ASSERT_EQUAL(len, 44 + 8 + 12 + 10 + 6);
+	CU_ASSERT_EQUAL(sum_bytes(m, madt, len), 0);
+	CU_ASSERT_EQUAL(ram[madt + 44 + 8], 1);              /* the I/O APIC entry */
+	CU_ASSERT_EQUAL(ram[madt + 44 + 8 + 12 + 3], 0);     /* override of IRQ0 ... */
+	CU_ASSERT_EQUAL(ram[madt + 44 + 8 + 12 + 4], 2);     /* ... to GSI 2 */
+}
+
 /* A loop with the LAPIC timer armed: the event fires at exactly the
  * programmed instruction, even in the middle of a decoded block, and the
  * instruction that armed it shortens the block it is in. */
@@ -196,6 +233,7 @@ int main(void)
 		{ "fw_cfg", test_fw_cfg },
 		{ "8042, 0x92, 0xCF9", test_kbc_and_reset },
 		{ "VGA text and CRTC", test_vga },
+		{ "firmware tables", test_firmware_tables },
 		{ "events at exact instructions", test_exact_events },
 		{ NULL, NULL },
 	};
