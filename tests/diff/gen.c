@@ -185,7 +185,7 @@ static bool class_allowed(struct gen *g, int c)
 	     c == GC_ssfault))
 		return false;
 	if ((c == GC_badlock || c == GC_priv || c == GC_ssfault || c == GC_invalid) &&
-	    !gchance(g, 8))
+	    !gchance(g, 24))
 		return false;            /* every fault ends a run: keep them rare */
 	return true;
 }
