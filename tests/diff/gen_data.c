@@ -49,7 +49,7 @@ bool gen_div(struct gen *g, struct item *it)
 {
 	struct enc_req r;
 	struct x86_op e;
-	int size = pick_size(g, true), sign = (int)gr(g, 2), setup = (int)gr(g, 4);
+	int size = pick_size(g, true), sign = (int)gr(g, 2), setup = (int)gr(g, 8);
 	enc_init(&r);
 	noise(g, &r);
 	if (setup) {
