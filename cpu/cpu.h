@@ -180,7 +180,7 @@ struct cpu {
 	uint8_t *page_code;           /* per physical page: decoded code lives here */
 	struct cpu_tlb_entry tlb[2][CPU_TLB_SIZE];    /* data: [0] supervisor, [1] user */
 	struct cpu_tlb_entry itlb[2][CPU_ITLB_SIZE];  /* instruction fetch, same banks */
-	uint32_t tlb_large;           /* entries filled from 2M/4M/1G pages (INVLPG) */
+	uint32_t tlb_large;           /* nonzero: some entry is from a 2M/4M/1G page */
 	uint64_t pdpte[4];            /* PAE paging: PDPTE registers, loaded with CR3 */
 	struct dcache *dcache;        /* decoded-instruction cache (exec.c) */
 

@@ -75,7 +75,7 @@ void cpu_tlb_flush_nonglobal(struct cpu *c)
 			if (!(e->paddr & TLB_F_GLOBAL))
 				tlb_clear(e);
 			else if (e->paddr & TLB_F_LARGE)
-				c->tlb_large++;
+				c->tlb_large = 1;
 		}
 	}
 }
@@ -183,7 +183,7 @@ uint8_t *mem_translate_bank(struct cpu *c, uint64_t lin, enum mem_access acc, un
 	e->addend = (uintptr_t)(c->ram + ppage) - page;
 	e->paddr = ppage | flags;
 	if (flags & TLB_F_LARGE)
-		c->tlb_large++;
+		c->tlb_large = 1;
 	return c->ram + pa;
 }
 
