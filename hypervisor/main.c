@@ -174,6 +174,7 @@ void hv_main(uint32_t magic, uint64_t info_pa)
     }
     vcpu0.backend = b;
     vcpu0.trace = hv_cmdline_has(bi.cmdline, "hvtrace");
+    vcpu0.cmdline = bi.cmdline;
     b->create(&vcpu0, &bi.mods[0]);
     hv_vcpu_loop(&vcpu0);
 }

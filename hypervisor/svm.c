@@ -127,6 +127,31 @@ static void svm_create(struct hv_vcpu *v, const struct hv_module *m)
     s->vmcb->guest_asid = 1;
     hv_printf("nesthv: svm: VMCB at %lx, nested page table at %lx, ASID 1\n",
               s->vmcb_pa, s->vmcb->n_cr3);
+    /* Test hook: without the VMRUN intercept the VMCB is illegal (15.5.1). */
+    if (hv_cmdline_has(v->cmdline, "hvtest=bad-vm-state")) {
+        hv_printf("nesthv: hvtest=bad-vm-state: VMRUN intercept cleared\n");
+        s->vmcb->intercept_misc2 &= ~SVM_MISC2(SVM_EXIT_VMRUN);
+    }
+}
+
+/* VMRUN said VMEXIT_INVALID: name the consistency check of APM Vol. 2
+ * 15.5.1 ("Canonicalization and Consistency Checks") the VMCB breaks,
+ * among those nesthv could get wrong. */
+static const char *svm_broken_rule(const struct vmcb *c)
+{
+    if (!(c->efer & EFER_SVME))
+        return "EFER.SVME is zero";
+    if ((c->cr0 & (1ULL << 30)) == 0 && (c->cr0 & (1ULL << 29)))
+        return "CR0.CD is zero and CR0.NW is set";
+    if ((c->efer & EFER_LME) && (c->cr0 & CR0_PG) && !(c->cr4 & CR4_PAE))
+        return "EFER.LME and CR0.PG are both set and CR4.PAE is zero";
+    if ((c->efer & EFER_LME) && (c->cr0 & CR0_PG) && !(c->cr0 & CR0_PE))
+        return "EFER.LME and CR0.PG are both nonzero and CR0.PE is zero";
+    if (!(c->intercept_misc2 & SVM_MISC2(SVM_EXIT_VMRUN)))
+        return "the VMRUN intercept bit is clear";
+    if (c->guest_asid == 0)
+        return "ASID is equal to zero";
+    return NULL;
 }
 
 /* Guest state nesthv keeps (hvm.h) -> VMCB, then VMRUN, then back. */
@@ -175,6 +200,8 @@ static void translate(struct hv_vcpu *v, struct svm_vcpu *s, struct hv_exit *e)
 {
     struct vmcb *c = s->vmcb;
     uint64_t code = c->exitcode;
+    if ((uint32_t)code == 0xffffffffu)     /* QEMU stores -1 in the low 32 bits only */
+        code = SVM_EXIT_INVALID;
     memset(e, 0, sizeof *e);
     e->reason = svm_exit_name(code);
     s->reasons[reason_slot(code)]++;
@@ -205,12 +232,14 @@ static void translate(struct hv_vcpu *v, struct svm_vcpu *s, struct hv_exit *e)
         e->kind = HV_EXIT_NPF, e->gpa = c->exitinfo2, e->is_write = c->exitinfo1 & 2;
         break;
     case SVM_EXIT_INVALID:
-        hv_printf("nesthv: svm: VMRUN failed: EXITCODE VMEXIT_INVALID - the VMCB breaks a "
-                  "consistency check of APM Vol. 2 15.5.1 (cr0 %lx cr4 %lx efer %lx "
-                  "cs attrib %x)\n", c->cr0, c->cr4, c->efer, c->cs.attrib);
+        hv_printf("nesthv: svm: VMRUN failed: EXITCODE VMEXIT_INVALID (cr0 %lx cr4 %lx "
+                  "efer %lx cs attrib %x)\n", c->cr0, c->cr4, c->efer, c->cs.attrib);
+        hv_printf("nesthv: svm: broken rule: APM Vol. 2 15.5.1: %s\n",
+                  svm_broken_rule(c) ? svm_broken_rule(c) : "none of nesthv's checks fails");
         e->kind = HV_EXIT_ENTRY_FAIL;
         break;
     default:
+        hv_printf("nesthv: svm: exit code %lx (%s) has no exit kind\n", code, e->reason);
         e->kind = HV_EXIT_PRIV, e->insn = e->reason;
         break;
     }

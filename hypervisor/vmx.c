@@ -266,6 +266,11 @@ static void vmx_create(struct hv_vcpu *v, const struct hv_module *m)
     setup_controls(x, v);
     setup_host_state();
     setup_guest_state();
+    /* Test hook: CS without the accessed bit breaks 26.3.1.2, to show the report. */
+    if (hv_cmdline_has(v->cmdline, "hvtest=bad-vm-state")) {
+        hv_printf("nesthv: hvtest=bad-vm-state: GUEST_CS_AR = c09a (code, accessed bit clear)\n");
+        vmwrite(GUEST_CS_AR, 0xc09a);
+    }
 }
 
 /* Guest state nesthv keeps (hvm.h) -> VMCS.  With unrestricted guest,

@@ -90,6 +90,7 @@ struct hv_vcpu {
     enum hv_vcpu_state state;
     int exit_status;             /* the guest's shutdown status */
     bool trace;                  /* "hvtrace" on the command line: log every exit */
+    const char *cmdline;         /* nesthv's command line (test hooks "hvtest=...") */
     uint64_t exits[HV_EXIT_NR_KINDS];
     struct pv_domain *pv;        /* PV backend state */
     struct hvm_guest *hvm;       /* VMX/SVM: guest memory, control state, devices */

@@ -90,6 +90,10 @@ uint64_t mm_kernel_l4(void);
 static inline void *pfn_va(uint64_t pfn) { return (void *)(pfn << 12); }
 static inline uint64_t pte_pfn(uint64_t pte) { return ops->mfn_to_pfn((pte & PTE_ADDR) >> 12); }
 
+/* bench.c: the benchmark mode ("bench=N" on the command line) */
+extern const char *guest_cmdline;
+void bench_maybe_run(void);
+
 /* main.c */
 void trap(struct trapframe *tf);
 void trap_return(struct trapframe *tf) __attribute__((noreturn));

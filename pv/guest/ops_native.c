@@ -43,12 +43,20 @@ static void load_gdt(void)
     __asm__ volatile("lgdt %0; ltr %w1" : : "m"(p), "r"(0x30) : "memory");
 }
 
+static char cmdline[256];
+
 static void native_init(uint64_t mbi)
 {
+    const uint32_t *mb = (const uint32_t *)mbi;     /* flags, mem_lower, mem_upper */
+    if (mb[0] & (1u << 2)) {                        /* Multiboot cmdline, copied while */
+        const char *s = (const char *)(uint64_t)mb[4];  /* the boot map covers it */
+        for (size_t i = 0; i + 1 < sizeof cmdline && s[i]; i++)
+            cmdline[i] = s[i];
+        guest_cmdline = cmdline;
+    }
     outb(COM1 + 1, 0); outb(COM1 + 3, 0x80); outb(COM1, 1); outb(COM1 + 1, 0);
     outb(COM1 + 3, 3); outb(COM1 + 2, 0xc7); outb(COM1 + 4, 3);
     load_gdt();
-    const uint32_t *mb = (const uint32_t *)mbi;     /* flags, mem_lower, mem_upper */
     nr_pages = (mb[0] & 1) ? (mb[2] + 1024) / 4 : 1024;
     if (nr_pages > 1024)
         nr_pages = 1024;                            /* 4 MiB is all we use */

@@ -1,0 +1,95 @@
+/* bench.c - the guest's benchmark mode: N CPUID exits and N hypercalls.
+ *
+ * Booted with "bench=N" on its command line (the Multiboot module line:
+ * GRUB `module2 /boot/guest.elf guest.elf bench=N`), the guest makes, before
+ * anything else, N CPUID instructions - each a VM exit under VMX (always,
+ * SDM Vol. 3C 25.1.2) and SVM (intercepted) - then N hypercalls
+ * (sched_op yield, the cheapest round trip into nesthv), and shuts down.
+ * "only=cpuid" or "only=hypercall" runs one half.  The runner measures the
+ * wall-clock time of runs with N and 2N (tests/native/bench_exits.py), so
+ * boot time cancels out; these rates are the anchors the emulator's own
+ * VT-x/AMD-V models will be measured against.
+ *
+ * The hypercall instruction is the CPU vendor's: VMCALL (Intel, 0F 01 C1)
+ * or VMMCALL (AMD, 0F 01 D9); nesthv's CPUID leaf 0x40000000
+ * ("NesthvNesthv") says a hypervisor is there to answer it.  Natively, or
+ * as a PV guest, the mode is refused: there is no one to call.
+ */
+#include "guest.h"
+#include "nestpv.h"
+
+const char *guest_cmdline;             /* set by ops->init when the loader gives one */
+
+static int memcmp(const void *a, const void *b, size_t n)
+{
+    const uint8_t *x = a, *y = b;
+    for (; n; n--, x++, y++)
+        if (*x != *y)
+            return *x - *y;
+    return 0;
+}
+
+static void cpuid(uint32_t leaf, uint32_t r[4])
+{
+    __asm__ volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3]) : "a"(leaf), "c"(0));
+}
+
+/* The value of "key=" in the command line as a number, or 0. */
+static uint64_t option(const char *key)
+{
+    size_t n = strlen(key);
+    for (const char *p = guest_cmdline; p && *p; p++) {
+        if ((p != guest_cmdline && p[-1] != ' ') || memcmp(p, key, n))
+            continue;
+        uint64_t v = 0;
+        for (p += n; *p >= '0' && *p <= '9'; p++)
+            v = v * 10 + (uint64_t)(*p - '0');
+        return v;
+    }
+    return 0;
+}
+
+static bool has_word(const char *w)
+{
+    size_t n = strlen(w);
+    for (const char *p = guest_cmdline; p && *p; p++)
+        if ((p == guest_cmdline || p[-1] == ' ') && !memcmp(p, w, n) && (p[n] == 0 || p[n] == ' '))
+            return true;
+    return false;
+}
+
+static int64_t hypercall(bool intel, uint64_t nr, uint64_t a1)
+{
+    int64_t ret;
+    if (intel)
+        __asm__ volatile("vmcall" : "=a"(ret) : "a"(nr), "D"(a1) : "memory");
+    else
+        __asm__ volatile("vmmcall" : "=a"(ret) : "a"(nr), "D"(a1) : "memory");
+    return ret;
+}
+
+void bench_maybe_run(void)
+{
+    uint64_t n = option("bench=");
+    if (!n)
+        return;
+    uint32_t r[4];
+    char vendor[13] = { 0 };
+    cpuid(0x40000000, r);
+    memcpy(vendor, &r[1], 4), memcpy(vendor + 4, &r[2], 4), memcpy(vendor + 8, &r[3], 4);
+    if (ops->paravirt || memcmp(vendor, "NesthvNesthv", 12)) {
+        kprintf("guest: bench: needs nesthv's VMX or SVM backend (no hypervisor leaf)\n");
+        ops->shutdown(1);
+    }
+    cpuid(0, r);
+    bool intel = r[1] == 0x756e6547;                 /* "Genu" */
+    bool do_cpuid = !has_word("only=hypercall"), do_hc = !has_word("only=cpuid");
+    for (uint64_t i = 0; do_cpuid && i < n; i++)
+        cpuid(0, r);
+    for (uint64_t i = 0; do_hc && i < n; i++)
+        if (hypercall(intel, PV_HC_sched_op, 0) != 0)
+            panic("bench: hypercall %lu failed", i);
+    kprintf("guest: bench: %lu cpuid exits, %lu hypercalls (%s)\n", do_cpuid ? n : 0,
+            do_hc ? n : 0, intel ? "vmcall" : "vmmcall");
+    ops->shutdown(0);
+}

@@ -1,0 +1,94 @@
+#!/usr/bin/env python3
+"""bench_exits.py - VM exits per second of nesthv's VMX and SVM backends on
+Bochs and QEMU TCG: the speed anchors for the emulator's own VT-x/AMD-V.
+
+The teaching guest's benchmark mode (pv/guest/bench.c, "bench=N") makes N
+CPUID exits and N VMCALL/VMMCALL hypercalls and shuts down.  Each machine
+boots it twice, with N and with 2N; the difference of the wall-clock times
+is the time of N more of each, so boot, BIOS and GRUB cancel out:
+
+    exits/s = 2N / (t(2N) - t(N))        (N CPUIDs + N hypercalls)
+
+A program that prints figures, not a test (its numbers depend on the host):
+
+    python3 tests/native/bench_exits.py [--build build] [--n 100000]
+            [--only cpuid|hypercall] [--no-bochs] [--no-qemu]
+"""
+import argparse
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import run_bochs  # noqa: E402
+import run_qemu   # noqa: E402
+
+
+def bochs_secs(build, model, n, only):
+    args = run_bochs.parse_args(["--iso", os.path.join(build, "images", "nesthv.iso"),
+                                 "--cpu-model", model, "--status", "33", "--append", "hv=auto",
+                                 "--module-args", f"bench={n}" + (f" only={only}" if only else ""),
+                                 "--ips", "20000000", "--timeout", "900"])
+    status, out, secs = run_bochs.run(args)
+    return status, out, secs
+
+
+def qemu_secs(build, n, only):
+    img = os.path.join(build, "images")
+    # run_qemu.parse_args() reads sys.argv
+    sys.argv = ["run_qemu", "--kernel", os.path.join(img, "nesthv.elf"),
+                "--initrd", os.path.join(img, "guest.elf") + f" bench={n}" +
+                (f" only={only}" if only else ""),
+                "--cpu", "qemu64,+svm,+npt", "--append", "hv=svm", "--status", "33",
+                "--timeout", "900"]
+    args = run_qemu.parse_args()
+    t0 = time.time()
+    status, out = run_qemu.run(args)
+    return status, out, time.time() - t0
+
+
+def measure(name, run, n):
+    times = []
+    for k in (n, 2 * n):
+        status, out, secs = run(k)
+        if status != 33 or "guest: bench:" not in out:
+            print(f"{name}: run with bench={k} failed (status {status}):\n{out}")
+            return
+        times.append(secs)
+    exits = n * (1 if run.only else 2)
+    dt = times[1] - times[0]
+    rate = exits / dt if dt > 0 else float("inf")
+    print(f"{name:<28} t(N) {times[0]:7.1f} s  t(2N) {times[1]:7.1f} s  "
+          f"{rate:12,.0f} exits/s")
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--build", default="build")
+    p.add_argument("--n", type=int, default=100000)
+    p.add_argument("--only", choices=["cpuid", "hypercall"])
+    p.add_argument("--no-bochs", action="store_true")
+    p.add_argument("--no-qemu", action="store_true")
+    a = p.parse_args()
+    what = {"cpuid": "N CPUID exits", "hypercall": "N hypercalls"}.get(a.only,
+                                                                        "N CPUID + N hypercalls")
+    print(f"N = {a.n}; {what} per run; rate = exits / (t(2N) - t(N))")
+    runs = []
+    if not a.no_bochs:
+        for name, model in (("Bochs VT-x (vmx)", "corei7_sandy_bridge_2600k"),
+                            ("Bochs AMD-V (svm)", "phenom_8650_toliman")):
+            def r(k, model=model):
+                return bochs_secs(a.build, model, k, a.only)
+            runs.append((name, r))
+    if not a.no_qemu:
+        def q(k):
+            return qemu_secs(a.build, k, a.only)
+        runs.append(("QEMU TCG AMD-V (svm)", q))
+    for name, r in runs:
+        r.only = a.only
+        measure(name, r, a.n)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
