@@ -46,15 +46,17 @@ enum mem_access { ACC_READ = 0, ACC_WRITE = 1, ACC_EXEC = 2 };
 #define TLB_F_LARGE  0x6u            /* size class: 0 4K, 2 2M, 4 4M, 6 1G */
 
 /* The bank for the current privilege: CPL 3 is user mode (SDM Vol. 3 4.6).
- * (cpl + 1) & 4 is 4 for CPL 3 and 0 for CPL 0-2; it stays in range even
- * for a nonsense CPL, and costs three host instructions. */
+ * The bank follows c->cpl itself, so whoever changes the CPL (a far
+ * transfer, an interrupt, a test) needs no call into mem.c.  CPL 0-2 give
+ * 0, CPL 3 gives 1; the mask keeps even a nonsense CPL in range. */
 static inline unsigned mem_bank(const struct cpu *c)
 {
 	return ((unsigned)c->cpl + 1) >> 2 & 1;
 }
 
 /* The data-TLB entry for `lin` in the bank of the current privilege, as a
- * byte offset computed without multiplications (the hot path). */
+ * byte offset computed without multiplications (the hot path): (cpl + 1) & 4
+ * is 4 for CPL 3 and 0 for CPL 0-2, and 4 << 11 is the size of one bank. */
 _Static_assert(sizeof(struct cpu_tlb_entry) == 32, "TLB entries are 32 bytes");
 static inline const struct cpu_tlb_entry *mem_tlb_cur(const struct cpu *c, uint64_t lin)
 {

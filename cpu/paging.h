@@ -57,7 +57,9 @@ bool paging_walk(struct cpu *c, uint64_t lin, int acc, bool user, bool probe,
 
 /* PAE paging: load the four PDPTE registers from the table at `cr3`
  * (SDM Vol. 3 4.4.1).  Returns false, loading nothing, if a present entry
- * has a reserved bit set (the MOV to CR0/CR3/CR4 then raises #GP(0)). */
+ * has a reserved bit set (the MOV to CR0/CR3/CR4 then raises #GP(0)).
+ * cr.c calls it; code that sets CR0/CR3/CR4 into PAE paging directly
+ * (tests, later a VM entry) must call it too, or walks see old PDPTEs. */
 bool paging_load_pdptes(struct cpu *c, uint64_t cr3);
 
 #endif
