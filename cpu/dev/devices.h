@@ -28,6 +28,7 @@ struct uart16550 {
 	uint8_t ier, lcr, mcr, lsr_err, scr, dll, dlm, fcr;
 	bool thre_pending;          /* "transmitter holding register empty" interrupt */
 	uint64_t next_poll;         /* icount before which the input is not looked at */
+	uint64_t rx_last;           /* icount of the last byte received or read */
 };
 
 /* ---- 8259A PIC pair (pic.c) ------------------------------------------------ */

@@ -26,8 +26,10 @@
  * (flow control rather than overrun).
  *
  * Interrupts (IIR, highest priority first): receiver line status (overrun),
- * received data available, THR empty; modem status changes are not
- * modelled.  The IRQ line is the OR of the enabled, pending sources; as in
+ * received data available (the FIFO holds its trigger level, FCR bits 7:6:
+ * 1, 4, 8 or 14 bytes), character timeout (IIR 0x0C: fewer bytes than the
+ * trigger level, and none received or read for four character times),
+ * THR empty; modem status changes are not modelled.  The IRQ line is the OR of the enabled, pending sources; as in
  * QEMU it is not gated by MCR.OUT2 (on a real PC board OUT2 gates it - a
  * driver that forgets OUT2 works here and in QEMU but not on hardware).
  */
@@ -57,13 +59,30 @@ static int rx_room(const struct uart16550 *u)
 	return (fifo_on(u) ? UART_FIFO : 1) - u->rx_count;
 }
 
-/* The interrupt the IIR reports now (0x01 = none). */
-static uint8_t iir_id(const struct uart16550 *u)
+static int rx_trigger(const struct uart16550 *u)
 {
+	static const int level[4] = { 1, 4, 8, 14 };
+	return fifo_on(u) ? level[u->fcr >> 6] : 1;
+}
+
+/* When a character timeout falls due (only below the trigger level). */
+static uint64_t rx_timeout_at(const struct uart16550 *u)
+{
+	if (!fifo_on(u) || u->rx_count == 0 || u->rx_count >= rx_trigger(u))
+		return UINT64_MAX;
+	return u->rx_last + 4 * CHAR_NS;
+}
+
+/* The interrupt the IIR reports now (0x01 = none). */
+static uint8_t iir_id(const struct machine *m)
+{
+	const struct uart16550 *u = &m->uart;
 	if ((u->ier & IER_RLS) && (u->lsr_err & LSR_OE))
 		return 0x06;
-	if ((u->ier & IER_RDA) && u->rx_count > 0)
+	if ((u->ier & IER_RDA) && u->rx_count >= rx_trigger(u))
 		return 0x04;
+	if ((u->ier & IER_RDA) && machine_now(m) >= rx_timeout_at(u))
+		return 0x0c;
 	if ((u->ier & IER_THRE) && u->thre_pending)
 		return 0x02;
 	return 0x01;
@@ -72,16 +91,18 @@ static uint8_t iir_id(const struct uart16550 *u)
 static void update_irq(struct machine *m)
 {
 	struct uart16550 *u = &m->uart;
-	machine_set_irq(m, u->irq, iir_id(u) != 0x01);
+	machine_set_irq(m, u->irq, iir_id(m) != 0x01);
 }
 
-static void rx_push(struct uart16550 *u, uint8_t b)
+static void rx_push(struct machine *m, uint8_t b)
 {
+	struct uart16550 *u = &m->uart;
 	if (rx_room(u) <= 0) {
 		u->lsr_err |= LSR_OE;
 		return;
 	}
 	u->rx[(u->rx_head + u->rx_count++) % UART_FIFO] = b;
+	u->rx_last = machine_now(m);
 }
 
 /* Take a byte from the input if the receiver has room; never block.  At
@@ -101,7 +122,7 @@ static void poll_input(struct machine *m)
 		uint8_t b;
 		ssize_t n = read(u->in_fd, &b, 1);
 		if (n == 1) {
-			rx_push(u, b);
+			rx_push(m, b);
 			got = true;
 		} else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
 			u->in_fd = -1;              /* end of input */
@@ -113,19 +134,27 @@ static void poll_input(struct machine *m)
 		update_irq(m);
 }
 
-/* While receive interrupts are on and input may come, look once per
- * character time. */
+/* While receive interrupts are on: look at the input once per character
+ * time while the receiver has room, and wake up for a character timeout. */
 static void schedule_rx(struct machine *m)
 {
 	struct uart16550 *u = &m->uart;
-	bool want = u->in_fd >= 0 && (u->ier & IER_RDA) && !(u->mcr & MCR_LOOP);
-	machine_timer_set(m, MT_UART, want ? machine_now(m) + CHAR_NS : UINT64_MAX);
+	uint64_t now = machine_now(m), next = UINT64_MAX;
+	if ((u->ier & IER_RDA) && !(u->mcr & MCR_LOOP)) {
+		if (u->in_fd >= 0 && rx_room(u) > 0)
+			next = u->next_poll > now ? u->next_poll : now + CHAR_NS;
+		uint64_t t = rx_timeout_at(u);
+		if (t > now && t < next)
+			next = t;
+	}
+	machine_timer_set(m, MT_UART, next);
 }
 
 static void uart_fire(struct machine *m, void *dev)
 {
 	(void)dev;
 	poll_input(m);
+	update_irq(m);                  /* a character timeout may be due now */
 	schedule_rx(m);
 }
 
@@ -133,7 +162,7 @@ static void transmit(struct machine *m, uint8_t b)
 {
 	struct uart16550 *u = &m->uart;
 	if (u->mcr & MCR_LOOP) {
-		rx_push(u, b);
+		rx_push(m, b);
 	} else if (u->out) {
 		fputc(b, u->out);
 		if (b == '\n')
@@ -153,6 +182,8 @@ static uint8_t read_rbr(struct machine *m)
 	uint8_t b = u->rx[u->rx_head];
 	u->rx_head = (u->rx_head + 1) % UART_FIFO;
 	u->rx_count--;
+	u->rx_last = machine_now(m);    /* a read restarts the timeout */
+	schedule_rx(m);                 /* room again; the timeout moved */
 	return b;
 }
 
@@ -175,7 +206,7 @@ static uint32_t uart_read(void *dev, uint16_t port, int size)
 	case 0: v = dlab ? u->dll : read_rbr(m); break;
 	case 1: v = dlab ? u->dlm : u->ier; break;
 	case 2:
-		v = iir_id(u);
+		v = iir_id(m);
 		if (v == 0x02)              /* reading IIR clears a THRE interrupt */
 			u->thre_pending = false;
 		if (fifo_on(u))
@@ -227,6 +258,7 @@ static void uart_write(void *dev, uint16_t port, int size, uint32_t val)
 			u->rx_head = 0;
 		}
 		u->fcr = v & 0xc9;
+		schedule_rx(m);
 		break;
 	case 3: u->lcr = v; break;
 	case 4:

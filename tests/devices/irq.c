@@ -29,6 +29,7 @@ struct __attribute__((packed)) dtr { uint16_t limit; uint32_t base; };
 
 void irq_handler(uint32_t vector);
 static void uart_rx_irq(void);
+static volatile uint32_t iir_seen;
 
 /* One stub per vector we use: push the vector, save registers, call C. */
 #define STUB(v) "irq_stub_" #v ":\n pushl $" #v "\n jmp irq_common\n"
@@ -86,8 +87,9 @@ void irq_handler(uint32_t vector)
 	case 0x20: pic_eoi(0); break;
 	case 0x24: {
 		uint8_t iir = inb(COM1 + 2) & 0x0f;
-		if (iir == 0x04)
-			uart_rx_irq();           /* received data */
+		iir_seen |= 1u << iir;
+		if (iir == 0x04 || iir == 0x0c)
+			uart_rx_irq();           /* received data, or its timeout */
 		else if (iir == 0x02)            /* THRE: reading IIR cleared it */
 			outb(COM1 + 1, inb(COM1 + 1) & ~0x02);
 		/* 0x01: a request already served (an edge that came while
@@ -145,11 +147,14 @@ static void uart_rx_irq(void)
 	}
 }
 
-/* Read a line the harness feeds on stdin, by RX interrupts, and print what
- * follows its last ':' (bytes a machine may have dropped before the FIFO
- * was set up precede a "::" marker). */
+/* Read a line the harness feeds on stdin, by RX interrupts with the FIFO
+ * trigger at 14 bytes, and print what follows its last ':' (bytes a
+ * machine may drop when the FIFO is reset precede a "::" marker), and
+ * which receive interrupts came: "data available" at the trigger level,
+ * "character timeout" for the tail of the line. */
 static void input_probe(void)
 {
+	outb(COM1 + 2, 0xc7);         /* FIFO on and cleared, trigger level 14 */
 	(void)inb(COM1);              /* QEMU looks for more input after an RBR read */
 	outb(0x21, 0xef);
 	outb(COM1 + 1, 0x01);
@@ -169,6 +174,8 @@ static void input_probe(void)
 	puts_(t);
 	if (!rx_len || rx[rx_len - 1] != '\n')
 		puts_(" (no end of line)\n");
+	report("irq: IIR data available (0x04) seen: ", iir_seen & (1u << 0x04));
+	report("irq: IIR character timeout (0x0C) seen: ", iir_seen & (1u << 0x0c));
 }
 
 static int has_word(uint32_t mbi, const char *w)

@@ -106,6 +106,7 @@ static void test_input_interrupt(void)
 	close(fds[1]);
 	struct machine *m = uart_machine(fds[0]);
 	init_port(m);
+	mu_out8(m, COM1 + 2, 0x07);                 /* FIFO, trigger level 1 */
 	/* Route IRQ4 through the I/O APIC as well: pin 4 -> vector 0x44. */
 	mu_mmio_write(m, 0xfec00000, 0x18);
 	mu_mmio_write(m, 0xfec00010, 0x44);
@@ -123,6 +124,34 @@ static void test_input_interrupt(void)
 	CU_ASSERT_EQUAL(mu_in8(m, COM1 + 5) & 1, 0);
 	CU_ASSERT_EQUAL(m->uart.in_fd, -1);
 	CU_ASSERT_EQUAL(m->timers[MT_UART].deadline, UINT64_MAX);
+	close(fds[0]);
+}
+
+/* Trigger level 14 (FCR 0xC7): two bytes stay below it, so the interrupt
+ * is the character timeout, four character times after the last byte. */
+static void test_input_timeout(void)
+{
+	int fds[2];
+	CU_ASSERT_EQUAL_FATAL(pipe(fds), 0);
+	CU_ASSERT_EQUAL(write(fds[1], "hi", 2), 2);
+	close(fds[1]);
+	struct machine *m = uart_machine(fds[0]);
+	init_port(m);
+	mu_out8(m, COM1 + 2, 0xc7);
+	mu_out8(m, COM1 + 1, 0x01);
+	mu_advance(m, m->cpu.icount + 3 * 86806);   /* both bytes in, no timeout yet */
+	CU_ASSERT_EQUAL(m->uart.rx_count, 2);
+	CU_ASSERT_FALSE(mu_intr(m));
+	CU_ASSERT_EQUAL(mu_in8(m, COM1 + 2) & 0x0f, 0x01);
+	uint64_t due = m->uart.rx_last + 4 * 86806;
+	mu_advance(m, due - 1);
+	CU_ASSERT_FALSE(mu_intr(m));
+	mu_advance(m, due);
+	CU_ASSERT_TRUE(mu_intr(m));
+	CU_ASSERT_EQUAL(mu_in8(m, COM1 + 2), 0xcc);   /* FIFOs on, timeout */
+	CU_ASSERT_EQUAL(mu_in8(m, COM1), 'h');      /* a read restarts the timeout */
+	CU_ASSERT_EQUAL(mu_in8(m, COM1 + 2) & 0x0f, 0x01);
+	CU_ASSERT_EQUAL(mu_in8(m, COM1), 'i');
 	close(fds[0]);
 }
 
@@ -174,6 +203,7 @@ int main(void)
 		{ "loopback probe", test_loopback },
 		{ "THRE interrupt", test_thre_interrupt },
 		{ "input with interrupts", test_input_interrupt },
+		{ "input: character timeout", test_input_timeout },
 		{ "input polled", test_input_polled },
 		{ "guest program and debug exit", test_guest_program },
 		{ NULL, NULL },
