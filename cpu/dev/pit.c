@@ -61,12 +61,11 @@ static uint16_t current_count(const struct machine *m, const struct pit_channel 
 	switch (ch->mode) {
 	case 2:
 		return (uint16_t)(n - e % n);
-	case 3: {
-		/* Counts down by two, twice per period (each half of the wave). */
-		uint64_t half = (n + 1) / 2, pos = e % n;
-		uint64_t inhalf = pos < half ? pos : pos - half;
-		return (uint16_t)((n & ~1ull) - 2 * inhalf);
-	}
+	case 3:
+		/* Counts down by two, twice per period (each half of the wave);
+		 * for an odd count the halves differ by one tick, which this
+		 * folds as QEMU's i8254 does: n - (2e mod n). */
+		return (uint16_t)(n - (2 * e) % n);
 	default:                    /* 0, 1, 4, 5: down from n, then wraps */
 		return (uint16_t)(n - e);
 	}

@@ -75,6 +75,23 @@ static void test_latch_and_read(void)
 	/* Read-back: status of counter 0 (OUT high, mode 2, lo/hi access). */
 	mu_out8(m, 0x43, 0xe2);
 	CU_ASSERT_EQUAL(mu_in8(m, 0x40), 0x80 | 0x30 | 2 << 1);
+	/* Mode 3 counts down by two in each half period; OUT high first. */
+	uint64_t t0 = m->cpu.icount;
+	program(m, 1, 3, 1000);
+	mu_advance(m, t0 + at_tick(100));
+	mu_out8(m, 0x43, 0x40);
+	v = mu_in8(m, 0x41);
+	v |= (uint16_t)(mu_in8(m, 0x41) << 8);
+	CU_ASSERT_EQUAL(v, 800);
+	mu_out8(m, 0x43, 0xe4);                     /* status of counter 1 */
+	CU_ASSERT_EQUAL(mu_in8(m, 0x41) & 0x80, 0x80);
+	mu_advance(m, t0 + at_tick(600));
+	mu_out8(m, 0x43, 0x40);
+	v = mu_in8(m, 0x41);
+	v |= (uint16_t)(mu_in8(m, 0x41) << 8);
+	CU_ASSERT_EQUAL(v, 800);
+	mu_out8(m, 0x43, 0xe4);
+	CU_ASSERT_EQUAL(mu_in8(m, 0x41) & 0x80, 0);  /* second half: low */
 }
 
 static void test_mode0_once(void)
