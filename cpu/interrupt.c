@@ -426,9 +426,16 @@ static void deliver(struct cpu *c, const struct event *ev0)
 	c->unwind = saved;
 }
 
+/* A fault retires nothing, yet it is charged one tick of virtual time: a
+ * handler that faults on its own first instruction would otherwise loop
+ * with the clock stopped, where no timer and no instruction budget
+ * (--max-insns) could ever end it.  Trap-style events already count as the
+ * instruction that raised them (exec.c). */
 void cpu_deliver_exception(struct cpu *c)
 {
 	struct event ev = { c->exc_vector, c->exc_type, c->exc_has_error, c->exc_error };
+	if (ev.type == EXC_TYPE_HW)
+		c->icount++;
 	deliver(c, &ev);
 }
 
