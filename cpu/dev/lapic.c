@@ -110,11 +110,13 @@ static uint32_t ppr(struct machine *m)
 
 /* ---- accepting and taking interrupts ------------------------------------------------- */
 
+static void error(struct machine *m, uint32_t bit);
+
 void lapic_accept(struct machine *m, int vector, bool level)
 {
 	struct lapic *a = &m->lapic;
 	if (vector < 16) {              /* vectors 0-15 are illegal (SDM 11.5.3) */
-		a->esr_pending |= ESR_RECV_ILLEGAL;
+		error(m, ESR_RECV_ILLEGAL);
 		return;
 	}
 	bit_set(a->irr, vector);
@@ -123,6 +125,18 @@ void lapic_accept(struct machine *m, int vector, bool level)
 	else
 		bit_clr(a->tmr, vector);
 	machine_intr_changed(m);
+}
+
+/* An error the APIC detected: latched for the next ESR write, and sent
+ * through the error LVT when it is unmasked (SDM 11.5.3).  An illegal
+ * error vector is itself an error, but is not sent again. */
+static void error(struct machine *m, uint32_t bit)
+{
+	struct lapic *a = &m->lapic;
+	a->esr_pending |= bit;
+	uint32_t lvt = a->lvt[LVT_ERROR];
+	if (!(lvt & LVT_MASKED) && (lvt & 0xff) >= 16)
+		lapic_accept(m, (int)(lvt & 0xff), false);
 }
 
 bool lapic_pending(const struct machine *mc)
@@ -233,7 +247,6 @@ static void timer_fire(struct machine *m, void *dev)
 
 static void send_ipi(struct machine *m, uint32_t lo, uint32_t dest)
 {
-	struct lapic *a = &m->lapic;
 	int mode = (lo >> 8) & 7, shorthand = (lo >> 18) & 3, vector = (int)(lo & 0xff);
 	bool to_self;
 	switch (shorthand) {
@@ -243,7 +256,7 @@ static void send_ipi(struct machine *m, uint32_t lo, uint32_t dest)
 	default: to_self = lapic_dest_match(m, dest, (lo >> 11) & 1); break;
 	}
 	if (mode == 0 && vector < 16) {
-		a->esr_pending |= ESR_SEND_ILLEGAL;
+		error(m, ESR_SEND_ILLEGAL);
 		return;
 	}
 	if (!to_self)
@@ -389,7 +402,7 @@ static void lapic_mmio_write(void *dev, uint64_t off, int size, uint64_t v)
 	if ((off & 0xf) != 0 || size < 4)
 		return;
 	if (!reg_write(m, (unsigned)(off >> 4), (uint32_t)v, 0))
-		m->lapic.esr_pending |= ESR_ILLEGAL_REG;
+		error(m, ESR_ILLEGAL_REG);
 }
 
 /* ---- x2APIC MSRs (SDM 11.12.1): c->msr_hook ------------------------------------------- */

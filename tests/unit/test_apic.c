@@ -87,6 +87,14 @@ static void test_priority_eoi(void)
 	mu_mmio_write(m, LAPIC + 0x300, 0x40000 | 0x05);
 	mu_mmio_write(m, LAPIC + 0x280, 0);
 	CU_ASSERT_EQUAL(mu_mmio_read(m, LAPIC + 0x280), 0x20);
+	/* With the error LVT unmasked, an error is also an interrupt. */
+	mu_mmio_write(m, LAPIC + 0x370, 0xfe);
+	mu_mmio_write(m, LAPIC + 0x300, 0x40000 | 0x03);
+	CU_ASSERT_EQUAL(mu_ack(m), 0xfe);
+	mu_mmio_write(m, LAPIC + 0xb0, 0);
+	mu_mmio_write(m, LAPIC + 0x370, 0x05);      /* an illegal error vector: no loop */
+	mu_mmio_write(m, LAPIC + 0x300, 0x40000 | 0x03);
+	CU_ASSERT_FALSE(mu_intr(m));
 	/* NMI to self. */
 	mu_mmio_write(m, LAPIC + 0x300, 0x40000 | 0x400);
 	CU_ASSERT_TRUE(m->cpu.nmi_pending);
