@@ -158,14 +158,17 @@ static void on_event(struct cpu *c)
 static bool intr_pending(struct cpu *c);
 
 /* The run loop calls intr_pending between blocks only while the pointer
- * is set; it is cleared while no controller holds any request at all, so
- * a machine with quiet devices runs as fast as a bare CPU.  TPR/CR8 and
- * RFLAGS.IF can make a held request deliverable without a device call, so
- * "holds a request" ignores them; every device state change comes here. */
+ * is set; it is cleared while no controller holds a request that could
+ * reach the CPU, so a machine with quiet devices runs as fast as a bare
+ * CPU.  TPR/CR8 and RFLAGS.IF can make a held request deliverable without
+ * a device call, so "holds a request" ignores them; every device state
+ * change comes here.  One path is not seen at once: a WRMSR that globally
+ * disables the APIC (letting a waiting 8259 request through) takes effect
+ * at the next device event - the firmware's PIT tick bounds the delay. */
 void machine_intr_changed(struct machine *m)
 {
 	struct cpu *c = &m->cpu;
-	bool any = pic_intr(m);        /* even if LINT0 blocks it: APIC_BASE may change */
+	bool any = pic_intr(m) && lapic_takes_pic(m);
 	for (int k = 0; k < 8 && !any; k++)
 		any = m->lapic.irr[k] != 0;
 	c->intr_pending = any ? intr_pending : NULL;

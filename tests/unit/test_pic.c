@@ -150,6 +150,7 @@ static void test_lint0_gate(void)
 	mu_mmio_write(m, 0xfee00350, 0x10700);
 	CU_ASSERT_FALSE(mu_intr(m));
 	m->cpu.msr.apic_base &= ~(1ull << 11);
+	machine_intr_changed(m);                    /* seen at the next device event */
 	CU_ASSERT_TRUE(mu_intr(m));
 }
 
