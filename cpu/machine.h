@@ -26,7 +26,14 @@
  *       registers for the entry state ...
  *   enum cpu_stop why = machine_run(m, max_insns);   0 = no limit
  *   if (m->exited) exit status = m->exit_value  (guest wrote port 0xF4)
+ *   if (m->reset_requested) the guest asked for a reset (the run ended)
  *   machine_destroy(m);
+ *
+ * The devices and low memory start as SeaBIOS leaves them under QEMU
+ * (cpu/dev/: 8259 at vectors 08h/70h, PIT tick running, LAPIC enabled,
+ * BIOS data area, ACPI MADT), so a kernel that QEMU -kernel starts finds
+ * the same machine here (tests/devices compares the two).  HLT with
+ * RFLAGS.IF = 0 ends a run (CPU_STOP_HLT): no device here raises an NMI.
  *
  * Virtual time (DESIGN: determinism): one retired instruction is one
  * nanosecond.  The TSC ticks once per instruction (1 GHz, system.c), the
