@@ -71,6 +71,11 @@ static void handle_hlt(struct hv_vcpu *v, const struct hv_exit *e)
         hv_guest_crash(v, "hlt with interrupts disabled at rip %lx", v->regs->rip - e->insn_len);
         return;
     }
+    if (!v->hvm->lapic.irr && !v->hvm->lapic.period_ticks) {
+        hv_guest_crash(v, "hlt at rip %lx with no interrupt source (APIC timer off)",
+                       v->regs->rip - e->insn_len);
+        return;
+    }
     while (!v->hvm->lapic.irr)
         hv_sti_hlt_cli();
 }
