@@ -146,10 +146,12 @@ static void on_event(struct cpu *c)
 		}
 	}
 	update_deadline(m);
-	/* HLT with interrupts masked can only be left by an NMI, and none of
-	 * these devices raises one by itself: report the halt (exec.c stops
-	 * when nothing is scheduled) instead of skipping time for ever. */
-	if (c->halted && !c->nmi_pending && !(cpu_get_rflags(c) & FLAG_IF))
+	/* HLT with interrupts masked can only be left by an NMI; unless an
+	 * I/O APIC pin is routed as NMI, no device here raises one: report the
+	 * halt (exec.c stops when nothing is scheduled) instead of skipping
+	 * time for ever. */
+	if (c->halted && !c->nmi_pending && !(cpu_get_rflags(c) & FLAG_IF) &&
+	    !ioapic_nmi_routed(m))
 		c->event_deadline = UINT64_MAX;
 }
 

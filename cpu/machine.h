@@ -33,7 +33,8 @@
  * (cpu/dev/: 8259 at vectors 08h/70h, PIT tick running, LAPIC enabled,
  * BIOS data area, ACPI MADT), so a kernel that QEMU -kernel starts finds
  * the same machine here (tests/devices compares the two).  HLT with
- * RFLAGS.IF = 0 ends a run (CPU_STOP_HLT): no device here raises an NMI.
+ * RFLAGS.IF = 0 ends a run (CPU_STOP_HLT) unless an I/O APIC pin is routed
+ * as NMI: nothing else could wake the CPU.
  *
  * Virtual time (DESIGN: determinism): one retired instruction is one
  * nanosecond.  The TSC ticks once per instruction (1 GHz, system.c), the

@@ -134,6 +134,7 @@ bool pic_intr(const struct machine *m);          /* the master's INTR output */
 int pic_ack(struct machine *m);                  /* INTA: the vector */
 void ioapic_set_irq(struct machine *m, int pin, bool level);
 void ioapic_eoi(struct machine *m, int vector);  /* level-triggered EOI broadcast */
+bool ioapic_nmi_routed(const struct machine *m); /* some pin delivers NMIs */
 /* Accept an interrupt message (from the I/O APIC or an IPI) at this APIC. */
 void lapic_accept(struct machine *m, int vector, bool level);
 bool lapic_dest_match(const struct machine *m, uint32_t dest, bool logical);

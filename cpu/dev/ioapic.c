@@ -84,6 +84,17 @@ void ioapic_set_irq(struct machine *m, int pin, bool level)
 	}
 }
 
+/* Could a pin raise an NMI (an unmasked entry in NMI delivery mode)? */
+bool ioapic_nmi_routed(const struct machine *m)
+{
+	for (int pin = 0; pin < IOAPIC_PINS; pin++) {
+		uint64_t e = m->ioapic.redir[pin];
+		if (!(e & RTE_MASK) && ((e >> 8) & 7) == 4)
+			return true;
+	}
+	return false;
+}
+
 /* The local APIC finished a level-triggered vector: clear remote IRR on
  * the pins that sent it; one still asserted sends again. */
 void ioapic_eoi(struct machine *m, int vector)
