@@ -199,7 +199,7 @@ static uint64_t mmio_read(struct cpu *c, uint64_t pa, int size)
 	return c->mmio_read ? c->mmio_read(c, pa, size) & size_mask(size) : size_mask(size);
 }
 
-uint64_t mem_read_slow(struct cpu *c, uint64_t lin, int size, unsigned bank)
+uint64_t mem_read_slow_bank(struct cpu *c, uint64_t lin, int size, unsigned bank)
 {
 	uint64_t pa;
 	if (((lin & 0xfff) + (uint64_t)size) <= 4096) {
@@ -231,7 +231,7 @@ static void write_phys_bytes(struct cpu *c, uint8_t *p, uint64_t pa, int n, uint
 		p[k] = (uint8_t)(v >> (8 * k));
 }
 
-void mem_write_slow(struct cpu *c, uint64_t lin, int size, uint64_t v, unsigned bank)
+void mem_write_slow_bank(struct cpu *c, uint64_t lin, int size, uint64_t v, unsigned bank)
 {
 	uint64_t pa1, pa2;
 	int n1 = size;
@@ -250,6 +250,16 @@ void mem_write_slow(struct cpu *c, uint64_t lin, int size, uint64_t v, unsigned 
 	write_phys_bytes(c, p1, pa1, n1, v);
 	if (n1 < size)
 		write_phys_bytes(c, p2, pa2, size - n1, v >> (8 * n1));
+}
+
+uint64_t mem_read_slow(struct cpu *c, uint64_t lin, int size)
+{
+	return mem_read_slow_bank(c, lin, size, mem_bank(c));
+}
+
+void mem_write_slow(struct cpu *c, uint64_t lin, int size, uint64_t v)
+{
+	mem_write_slow_bank(c, lin, size, v, mem_bank(c));
 }
 
 int cpu_phys_write(struct cpu *c, uint64_t pa, const void *src, size_t n)

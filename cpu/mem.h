@@ -66,9 +66,13 @@ static inline const struct cpu_tlb_entry *mem_tlb_cur(const struct cpu *c, uint6
 }
 _Static_assert(CPU_TLB_SIZE * 32 == 4 << 11, "mem_tlb_cur: bank stride");
 
-/* Slow paths (mem.c). */
-uint64_t mem_read_slow(struct cpu *c, uint64_t lin, int size, unsigned bank);
-void mem_write_slow(struct cpu *c, uint64_t lin, int size, uint64_t v, unsigned bank);
+/* Slow paths (mem.c): at the current privilege, or through a given bank.
+ * The first pair finds the bank itself so the inline fast path need not
+ * keep it live across the compare. */
+uint64_t mem_read_slow(struct cpu *c, uint64_t lin, int size);
+void mem_write_slow(struct cpu *c, uint64_t lin, int size, uint64_t v);
+uint64_t mem_read_slow_bank(struct cpu *c, uint64_t lin, int size, unsigned bank);
+void mem_write_slow_bank(struct cpu *c, uint64_t lin, int size, uint64_t v, unsigned bank);
 /* Translate a linear address for `acc` at the current privilege; raises the
  * fault on failure.  Returns a host pointer valid up to the end of that
  * page, or NULL for physical addresses outside RAM (MMIO). */
@@ -167,7 +171,7 @@ static inline uint64_t mem_read_in(struct cpu *c, unsigned bank, uint64_t lin, i
 	const struct cpu_tlb_entry *e = &c->tlb[bank][(lin >> 12) & (CPU_TLB_SIZE - 1)];
 	if (likely(e->tag_r == ((lin + size - 1) & ~0xfffull)))
 		return mem_load_host((const uint8_t *)(uintptr_t)(lin + e->addend), size);
-	return mem_read_slow(c, lin, size, bank);
+	return mem_read_slow_bank(c, lin, size, bank);
 }
 
 static inline void mem_write_in(struct cpu *c, unsigned bank, uint64_t lin, int size, uint64_t v)
@@ -177,7 +181,7 @@ static inline void mem_write_in(struct cpu *c, unsigned bank, uint64_t lin, int 
 		mem_store_host((uint8_t *)(uintptr_t)(lin + e->addend), size, v);
 		return;
 	}
-	mem_write_slow(c, lin, size, v, bank);
+	mem_write_slow_bank(c, lin, size, v, bank);
 }
 
 /* Accesses at the current privilege (the instruction's own operands). */
@@ -186,7 +190,7 @@ static inline uint64_t mem_read(struct cpu *c, uint64_t lin, int size)
 	const struct cpu_tlb_entry *e = mem_tlb_cur(c, lin);
 	if (likely(e->tag_r == ((lin + size - 1) & ~0xfffull)))
 		return mem_load_host((const uint8_t *)(uintptr_t)(lin + e->addend), size);
-	return mem_read_slow(c, lin, size, mem_bank(c));
+	return mem_read_slow(c, lin, size);
 }
 static inline void mem_write(struct cpu *c, uint64_t lin, int size, uint64_t v)
 {
@@ -195,7 +199,7 @@ static inline void mem_write(struct cpu *c, uint64_t lin, int size, uint64_t v)
 		mem_store_host((uint8_t *)(uintptr_t)(lin + e->addend), size, v);
 		return;
 	}
-	mem_write_slow(c, lin, size, v, mem_bank(c));
+	mem_write_slow(c, lin, size, v);
 }
 
 /* Implicit supervisor-mode accesses (SDM Vol. 3 4.6: the CPU's own accesses
