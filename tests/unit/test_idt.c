@@ -232,6 +232,36 @@ static void test_iret_flags_cpl3(void)
 	CU_ASSERT_EQUAL(c->gpr[R_R15] & (FLAG_IOPL | FLAG_IF), 0);
 }
 
+/* Virtual-8086 mode: IRETD with VM = 1 enters it; INT 0x80 (IOPL 3) goes
+ * to a ring-0 handler with ES/DS/FS/GS pushed and nulled; IRETD returns to
+ * virtual-8086 mode; HLT there is #GP(0). */
+static void test_v86(void)
+{
+	struct cpu *c = sy_cpu32();
+	static const uint8_t code[] = {
+		0x6a, 0x00, 0x6a, 0x00, 0x68, 0x00, 0x20, 0x00, 0x00, 0x6a, 0x00, 0x68, 0x00, 0x30,
+		0x00, 0x00, 0x68, 0x00, 0x01, 0x00, 0x00, 0x68, 0x02, 0x32, 0x02, 0x00, 0x68, 0x00,
+		0x11, 0x00, 0x00, 0x6a, 0x00, 0xcf };
+	static const uint8_t v86[] = { 0xb8, 0x05, 0x00, 0xcd, 0x80, 0x89, 0xc3, 0xf4 };
+	static const uint8_t h80[] = { 0x8b, 0x74, 0x24, 0x18, 0x8b, 0x6c, 0x24, 0x08, 0x83, 0xc0,
+				       0x0a, 0xcf };
+	static const uint8_t hgp[] = { 0x8b, 0x3c, 0x24, 0x8b, 0x54, 0x24, 0x04, 0xf4 };
+	sy_put(c, 0x11000, v86, sizeof v86);
+	sy_put(c, SY_HND, h80, sizeof h80);
+	sy_put(c, SY_HND + 0x100, hgp, sizeof hgp);
+	sy_gate32(c, 0x80, (uint32_t)SY_HND, 0x40, 0xe, 3);
+	sy_gate32(c, VEC_GP, (uint32_t)SY_HND + 0x100, 0x40, 0xe, 0);
+	CU_ASSERT_EQUAL(SY_RUN(c, code), CPU_STOP_HLT);
+	CU_ASSERT_EQUAL(c->gpr[R_RSI], 0x2000);              /* DS pushed by INT from v86 */
+	CU_ASSERT(c->gpr[R_RBP] & FLAG_VM);
+	CU_ASSERT_EQUAL(c->gpr[R_RBX] & 0xffff, 15);
+	CU_ASSERT_EQUAL(c->gpr[R_RDI], 0);
+	CU_ASSERT_EQUAL(c->gpr[R_RDX], 7);                   /* IP of the HLT */
+	CU_ASSERT_EQUAL(sn_peek(c, SY_RSP0 - 32, 4), 0x1100); /* CS */
+	CU_ASSERT_EQUAL(c->cpl, 0);
+	CU_ASSERT_EQUAL(c->mode, CPU_MODE32);
+}
+
 int main(void)
 {
 	static const struct ut_case cases[] = {
@@ -245,6 +275,7 @@ int main(void)
 		{ "32-bit ring 3 INT, ESP0, IRETD, null data segs", test_prot32_ring3 },
 		{ "STI shadow, HLT wake, NMI", test_sti_shadow_hlt },
 		{ "IRETQ flags at CPL 3", test_iret_flags_cpl3 },
+		{ "virtual-8086 mode: IRETD in, INT out and back, #GP", test_v86 },
 		{ NULL, NULL },
 	};
 	return ut_main("idt", cases);

@@ -255,6 +255,35 @@ static void test_limits(void)
 	CU_ASSERT_EQUAL(sn_peek(c, SY_RSP0 - 8, 4), 0x1002);      /* ESP unchanged */
 }
 
+/* Long mode: ring 3 CALL FAR through a 16-byte call gate to 64-bit ring 0
+ * code on RSP0 (8-byte pushes), RETFQ back. */
+static void test_call_gate64(void)
+{
+	struct cpu *c = sy_cpu64();
+	static const uint8_t code[] = { 0x6a, 0x23, 0x68, 0, 0, 0x08, 0, 0x68, 0x02, 0x02, 0, 0,
+					0x6a, 0x2b, 0x68, 0x00, 0x10, 0x01, 0x00, 0x48, 0xcf };
+	static const uint8_t user[] = { 0xff, 0x1d, 0x04, 0, 0, 0, 0xcd, 0x81, 0xf4, 0xf4,
+					0, 0, 0, 0, 0x6b, 0x00 };
+	static const uint8_t gate[] = { 0x4c, 0x8b, 0x04, 0x24, 0x4c, 0x8b, 0x4c, 0x24, 0x08,
+					0x4c, 0x8b, 0x54, 0x24, 0x10, 0x4c, 0x8b, 0x5c, 0x24, 0x18,
+					0x48, 0xcb };
+	static const uint8_t hgp[] = { 0x4c, 0x8b, 0x3c, 0x24, 0xf4 };   /* r15 = error code */
+	sy_put(c, 0x11000, user, sizeof user);
+	sy_put(c, SY_HND, gate, sizeof gate);
+	sy_put(c, SY_HND + 0x100, hgp, sizeof hgp);
+	sy_gate64(c, VEC_GP, SY_HND + 0x100, 0xe, 0, 0);
+	sy_desc(c, 0x68, (SY_HND & 0xffff) | (0x08ull << 16) | (0xecull << 40) |
+			 ((SY_HND >> 16 & 0xffff) << 48));
+	sy_desc(c, 0x70, SY_HND >> 32);
+	CU_ASSERT_EQUAL(SY_RUN(c, code), CPU_STOP_HLT);
+	CU_ASSERT_EQUAL(c->gpr[R_R8], 0x11006);
+	CU_ASSERT_EQUAL(c->gpr[R_R9], 0x2b);
+	CU_ASSERT_EQUAL(c->gpr[R_R10], SY_USTK);
+	CU_ASSERT_EQUAL(c->gpr[R_R11], 0x23);
+	CU_ASSERT_EQUAL(c->gpr[R_R15], 0x81 * 8 + 2);       /* back in ring 3 */
+	CU_ASSERT_EQUAL(sn_peek(c, SY_RSP0 - 16, 8), SY_USTK); /* #GP frame: RSP */
+}
+
 int main(void)
 {
 	static const struct ut_case cases[] = {
@@ -262,6 +291,7 @@ int main(void)
 		{ "far JMP 64-bit <-> compatibility mode", test_far_jmp_modes },
 		{ "far CALL / RETF, JMP to DPL 3 code #GP", test_far_call_ret },
 		{ "call gate to ring 0 with a parameter, RETF 4", test_call_gate },
+		{ "long-mode call gate from ring 3, RETFQ", test_call_gate64 },
 		{ "LGDT/SGDT/SIDT, LTR/STR busy, LLDT/SLDT", test_tables },
 		{ "LAR, LSL, VERR, VERW, ARPL", test_lar_lsl_ver_arpl },
 		{ "TSS I/O permission bitmap", test_io_bitmap },
