@@ -42,6 +42,7 @@
 #define F1D_PAE    (1u << 6)     /* PAE paging (paging.c) */
 #define F1D_CX8    (1u << 8)
 #define F1D_APIC   (1u << 9)     /* local APIC (machine: cpu/dev/lapic.c) */
+#define F1D_SEP    (1u << 11)    /* SYSENTER/SYSEXIT (syscall.c) */
 #define F1D_PGE    (1u << 13)    /* global pages, CR4.PGE (mem.c) */
 #define F1D_CMOV   (1u << 15)
 #define F1D_PAT    (1u << 16)    /* IA32_PAT MSR (msr.c; types not modelled) */
@@ -62,7 +63,7 @@
 #define F81C_LAHF    (1u << 0)
 #define F81C_LZCNT   (1u << 5)    /* Intel: LZCNT; AMD: ABM (LZCNT + POPCNT) */
 
-#define LEAF1_EDX (F1D_PSE | F1D_TSC | F1D_MSR | F1D_PAE | F1D_CX8 | F1D_APIC | F1D_PGE | \
+#define LEAF1_EDX (F1D_PSE | F1D_TSC | F1D_MSR | F1D_PAE | F1D_CX8 | F1D_APIC | F1D_SEP | F1D_PGE | \
 		   F1D_CMOV | F1D_PAT | F1D_PSE36 | F1D_CLFSH | F1D_FXSR)
 #define LEAF1_EBX F1B_CLFLUSH_8
 #define LEAF1_ECX (F1C_CX16 | F1C_X2APIC | F1C_MOVBE | F1C_POPCNT)

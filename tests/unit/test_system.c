@@ -54,6 +54,7 @@ static void test_cpuid_novt(void)
 	CU_ASSERT(r1[3] & (1u << 24));                           /* FXSR (fxsave.c) */
 	CU_ASSERT_FALSE(r1[3] & (1u << 26));                     /* no SSE2 */
 	CU_ASSERT(r1[3] & (1u << 9));                            /* APIC (cpu/dev/lapic.c) */
+	CU_ASSERT(r1[3] & (1u << 11));                           /* SEP (syscall.c) */
 	CU_ASSERT_EQUAL(r1[2], (1u << 13) | (1u << 21) | (1u << 22) | (1u << 23));
 	/* CX16 x2APIC MOVBE POPCNT; no VMX, no TSC-deadline (bit 24) */
 	cpuid_run(c, 0x80000000u, 0, r);
