@@ -4,6 +4,8 @@
  * and 32-bit code, a call gate to ring 0 with a parameter, the descriptor
  * table instructions, and the TSS I/O permission bitmap.
  */
+#include <string.h>
+
 #include "sys_util.h"
 
 /* 32-bit #GP/#SS/#NP handlers: edi = error code, esi = EIP; hlt. */
@@ -284,10 +286,36 @@ static void test_call_gate64(void)
 	CU_ASSERT_EQUAL(sn_peek(c, SY_RSP0 - 16, 8), SY_USTK); /* #GP frame: RSP */
 }
 
+/* The boot-loader sequence: real mode, LGDT, CR0.PE = 1, a far JMP to a
+ * 32-bit code segment, data and stack segments loaded from the GDT. */
+static void test_real_to_protected(void)
+{
+	struct cpu *c = sn_cpu();
+	sy_gdt(c, false);
+	c->efer = 0;
+	sn_poke(c, 0x5000, 2, 0xff);
+	sn_poke(c, 0x5002, 4, SY_GDT);
+	uint8_t code[0x20 + 20] = {
+		0x0f, 0x01, 0x16, 0x00, 0x50, 0x0f, 0x20, 0xc0, 0x0c, 0x01, 0x0f, 0x22, 0xc0,
+		0x66, 0xea, 0x20, 0x00, 0x01, 0x00, 0x40, 0x00 };
+	static const uint8_t pm[] = { 0x66, 0xb8, 0x10, 0x00, 0x8e, 0xd8, 0x8e, 0xd0, 0xbc, 0x00,
+				      0x00, 0x07, 0x00, 0x68, 0x34, 0x12, 0x00, 0x00, 0x5b, 0xf4 };
+	memcpy(code + 0x20, pm, sizeof pm);
+	CU_ASSERT_EQUAL(sn_run_real(c, code, sizeof code), CPU_STOP_HLT);
+	CU_ASSERT_EQUAL(c->mode, CPU_MODE32);
+	CU_ASSERT_EQUAL(c->seg[SEG_CS].sel, 0x40);
+	CU_ASSERT_EQUAL(c->seg[SEG_CS].base, 0);
+	CU_ASSERT_EQUAL(c->seg[SEG_SS].attr, 0xc093);
+	CU_ASSERT_EQUAL(c->gpr[R_RBX], 0x1234);
+	CU_ASSERT_EQUAL(c->gpr[R_RSP], 0x70000);
+	CU_ASSERT_EQUAL(c->rip, UT_CODE + 0x20 + sizeof pm);
+}
+
 int main(void)
 {
 	static const struct ut_case cases[] = {
 		{ "MOV DS/SS loads and their faults", test_data_loads },
+		{ "real mode -> protected mode by far JMP", test_real_to_protected },
 		{ "far JMP 64-bit <-> compatibility mode", test_far_jmp_modes },
 		{ "far CALL / RETF, JMP to DPL 3 code #GP", test_far_call_ret },
 		{ "call gate to ring 0 with a parameter, RETF 4", test_call_gate },
