@@ -22,9 +22,11 @@
  * 0xff0 GDT pointer, 0x1000 GDT, 0x2000 IDT, 0x3000 TSS, 0x4000-0x6fff
  * page tables, 0x8000 the stub, 0x10000 the random code, stacks below 0x80000.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 #include <time.h>
 
 #include "loader.h"
@@ -34,6 +36,26 @@
 #define CODE_LEN 0x10000u
 
 extern const uint8_t ring0_stub_start[], ring0_stub_end[];
+
+/* The time bound holds even inside one long run: a REP string instruction
+ * with a huge RCX into MMIO retires one chunk of 65536 elements per counted
+ * instruction (string.c), so a budget of instructions can mean minutes.
+ * So each run also has a host-time limit (RUN_MS): SIGALRM asks the running
+ * machine to stop at its next block boundary. */
+#define RUN_MS 250
+static struct cpu *volatile running;
+static volatile sig_atomic_t cut;
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	cut = 1;
+	struct cpu *c = running;
+	if (c) {
+		c->stop_request = true;
+		c->block_break = true;
+	}
+}
 
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
 static uint64_t rnd(void)
@@ -106,7 +128,13 @@ static enum cpu_stop one(int start, uint64_t insns, struct machine_config *cfg, 
 		if (r != R_RSP || start == 0)
 			c->gpr[r] = rnd() % 3 ? rnd() % 0x100000 : rnd();
 	c->gpr[R_RSP] = start ? c->gpr[R_RSP] : 0x70000;
+	struct itimerval it = { .it_value = { .tv_usec = RUN_MS * 1000 } }, off = { 0 };
+	cut = 0;
+	running = c;
+	setitimer(ITIMER_REAL, &it, NULL);
 	enum cpu_stop s = machine_run(m, insns);
+	setitimer(ITIMER_REAL, &off, NULL);
+	running = NULL;
 	snprintf(why, n, "%s", s == CPU_STOP_ERROR ? c->error : "");
 	machine_destroy(m);
 	return s;
@@ -115,7 +143,7 @@ static enum cpu_stop one(int start, uint64_t insns, struct machine_config *cfg, 
 int main(int argc, char **argv)
 {
 	double seconds = 3;
-	uint64_t iters = 100000, seed = 1, insns = 20000;
+	uint64_t iters = 100000, seed = 1, insns = 5000;
 	for (int k = 1; k + 1 < argc; k += 2) {
 		if (!strcmp(argv[k], "--seconds"))
 			seconds = atof(argv[k + 1]);
@@ -137,18 +165,22 @@ int main(int argc, char **argv)
 	char why[160], first_error[160] = "";
 	struct timespec t0, t;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	signal(SIGALRM, on_alarm);
+	uint64_t ncut = 0;
 	for (i = 0; i < iters; i++) {
 		clock_gettime(CLOCK_MONOTONIC, &t);
 		if ((double)(t.tv_sec - t0.tv_sec) + (double)(t.tv_nsec - t0.tv_nsec) * 1e-9 > seconds)
 			break;
 		enum cpu_stop s = one((int)(i % 3), insns, &cfg, why, sizeof why);
 		count[s]++;
+		ncut += cut;
 		if (s == CPU_STOP_ERROR && !first_error[0])
 			snprintf(first_error, sizeof first_error, "%s", why);
 	}
-	printf("fuzz_ring0: seed %llu, %llu runs of up to %llu instructions: %llu budget, %llu hlt, "
-	       "%llu stop/0xF4, %llu triple fault, %llu emulator error\n",
+	printf("fuzz_ring0: seed %llu, %llu runs of up to %llu instructions (%llu cut at %d ms): "
+	       "%llu budget, %llu hlt, %llu stop/0xF4, %llu triple fault, %llu emulator error\n",
 	       (unsigned long long)seed, (unsigned long long)i, (unsigned long long)insns,
+	       (unsigned long long)ncut, RUN_MS,
 	       (unsigned long long)count[CPU_STOP_LIMIT], (unsigned long long)count[CPU_STOP_HLT],
 	       (unsigned long long)count[CPU_STOP_REQUEST], (unsigned long long)count[CPU_STOP_SHUTDOWN],
 	       (unsigned long long)count[CPU_STOP_ERROR]);
