@@ -7,7 +7,10 @@
  * `nestlab run IMAGE` boots IMAGE on the small PC (cpu/machine.c) as
  * `qemu-system-x86_64 -kernel IMAGE` would: a Multiboot kernel (cpu/loader.c)
  * gets the command line "IMAGE CMDLINE" (QEMU's convention for Multiboot 1)
- * and the modules, each "FILE [ARGS]" as QEMU's -initrd takes them.  An
+ * and the modules, each "FILE [ARGS]" as QEMU's -initrd takes them, with
+ * that whole string as the module's string.  With --multiboot2 (an image
+ * with both headers) or an MB2-only image, the conventions are GRUB's
+ * `multiboot2`/`module2`: CMDLINE alone, and ARGS alone.  An
  * image without a Multiboot header is a flat binary started in 64-bit mode
  * at CPL 0 at --load (default 0x100000).  With no IMAGE, nestlab runs its
  * built-in demo program (demo_guest.S) as a flat binary.
@@ -170,8 +173,10 @@ static uint8_t *slurp(const char *path, size_t *len)
 	return buf;
 }
 
-/* Modules: "FILE [ARGS]"; the whole string is the module's Multiboot string. */
-static int read_modules(const struct run_opts *o, struct loader_module *m, uint8_t **bufs)
+/* Modules: "FILE [ARGS]".  The module's string is that whole string for
+ * Multiboot 1 (QEMU -initrd), ARGS alone for Multiboot 2 (GRUB module2). */
+static int read_modules(const struct run_opts *o, enum loader_kind kind,
+			struct loader_module *m, uint8_t **bufs)
 {
 	for (int k = 0; k < o->nmods; k++) {
 		char path[4096];
@@ -185,6 +190,8 @@ static int read_modules(const struct run_opts *o, struct loader_module *m, uint8
 			return -1;
 		m[k].data = bufs[k];
 		m[k].cmdline = o->mods[k];
+		if (kind == LOADER_MB2)
+			m[k].cmdline = o->mods[k][n] ? o->mods[k] + n + 1 : "";
 	}
 	return 0;
 }
@@ -211,7 +218,7 @@ static int load(struct machine *mc, const struct run_opts *o, struct loader_boot
 			goto out;
 		}
 		r = loader_flat(c, img, len, o->load, b, err, sizeof err);
-	} else if (read_modules(o, mods, modbuf) == 0) {
+	} else if (read_modules(o, kind, mods, modbuf) == 0) {
 		/* MB1 (QEMU): "IMAGE ARGS"; MB2 (GRUB's multiboot2): ARGS alone. */
 		const char *args = o->append ? o->append : "";
 		size_t n = strlen(o->image) + strlen(args) + 2;

@@ -2,9 +2,10 @@
  * a round trip through real mode, the climb to long mode, and the
  * interrupt, SYSCALL and user-mode entry stubs that kernel.c uses.
  *
- * The Multiboot loader (QEMU -kernel or `nestlab run`) enters kstart32 in
- * 32-bit protected mode, paging off, EAX = 0x2BADB002, EBX = boot info
- * (Multiboot spec 0.6.96 section 3.2).  We then:
+ * The Multiboot loader (QEMU -kernel or `nestlab run`; GRUB multiboot2 or
+ * `nestlab run --multiboot2`) enters kstart32 in 32-bit protected mode,
+ * paging off, EAX = 0x2BADB002 (MB1) or 0x36D76289 (MB2), EBX = boot info
+ * (Multiboot spec 0.6.96 section 3.2; Multiboot2 spec 3.3).  We then:
  *   1. load our GDT and go down to real mode (SDM Vol. 3 10.9.2: a 16-bit
  *      protected-mode segment with a 64 KiB limit, clear CR0.PE, far jump),
  *      take INT 0x30 through a real-mode IVT entry we installed, and come
@@ -36,6 +37,21 @@ mb1_header:
         .long __load_end                /* load_end_addr */
         .long __bss_end                 /* bss_end_addr */
         .long kstart32                  /* entry_addr */
+
+        .balign 8
+mb2_header:                             /* Multiboot 2 (spec 3.1), for GRUB's
+                                           multiboot2 and nestlab --multiboot2 */
+        .long 0xE85250D6, 0, mb2_end - mb2_header
+        .long -(0xE85250D6 + (mb2_end - mb2_header))
+        .short 2, 0                     /* address tag */
+        .long 24, mb2_header, __load_start, __load_end, __bss_end
+        .balign 8
+        .short 3, 0                     /* entry address tag */
+        .long 12, kstart32
+        .balign 8
+        .short 0, 0                     /* end tag */
+        .long 8
+mb2_end:
 
         .text
         .code32

@@ -258,10 +258,10 @@ void kmain(uint32_t magic, uint32_t info)
 	serial_init();
 	pic_init(0xff);          /* 8259 off vectors 8-15 (the BIOS's), all masked */
 	char test[32] = "none", arg[32] = "";
-	kprintf("boot: multiboot magic %x%s\n", magic, magic == 0x2badb002 ? " (ok)" : " (WRONG)");
-	const uint32_t *mbi = (const uint32_t *)(uint64_t)info;
-	if (mbi[0] & 4)
-		parse_cmdline((const char *)(uint64_t)mbi[4], test, arg);
+	int ok = bootinfo_read(magic, info) == 0;
+	kprintf("boot: multiboot%s magic %x%s\n", bootinfo.protocol == 2 ? "2" : "", magic,
+		ok ? " (ok)" : " (WRONG)");
+	parse_cmdline(bootinfo.cmdline, test, arg);
 	kprintf("boot: real mode INT 0x30 through the IVT returned %x\n", rm_result);
 	idt_tss_init();
 	kprintf("boot: long mode, IDT and TSS loaded; test %s\n", test);

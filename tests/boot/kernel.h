@@ -4,6 +4,7 @@
  * COM1.  The same image runs under `nestlab run` and on QEMU TCG, and the
  * boot tests require both transcripts to equal tests/boot/expected/NAME.txt.
  *
+ * bootinfo.c Multiboot 1 / 2 boot information
  * kernel.c   serial console, printing, IDT/TSS, trap dispatch, kmain
  * ktests.c   the tests: modes, paging, faults, rings, syscall, timers, devices
  * entry.S    Multiboot header, real-mode trip, long-mode climb, stubs
@@ -43,6 +44,19 @@ static inline void wrmsr(uint32_t m, uint64_t v)
 }
 static inline uint32_t mmio_rd(uint64_t a) { return *(volatile uint32_t *)a; }
 static inline void mmio_wr(uint64_t a, uint32_t v) { *(volatile uint32_t *)a = v; }
+
+/* bootinfo.c: the Multiboot 1 or 2 information, read into one record. */
+#define BOOT_MAX_MODS 8
+struct bootmod { uint32_t start, end; const char *string; };
+struct bootinfo {
+	int protocol;                   /* 1 or 2 */
+	const char *cmdline;
+	uint32_t mem_lower, nmods;
+	struct bootmod mods[BOOT_MAX_MODS];
+	uint64_t ram_at_1m;             /* length of the RAM entry at 1 MiB, or 0 */
+};
+extern struct bootinfo bootinfo;
+int bootinfo_read(uint32_t magic, uint32_t info);
 
 /* kernel.c */
 void kprintf(const char *fmt, ...);

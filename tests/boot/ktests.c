@@ -49,40 +49,32 @@ static void test_modes(void)
 	check(rm_result == 0x5678, "modes: real mode round trip");
 }
 
-static void test_multiboot(uint32_t info)
+static void print_base(const char *s)
 {
-	const uint32_t *mbi = (const uint32_t *)(uint64_t)info;
-	kprintf("multiboot: mem_lower %u KiB, modules %u\n", mbi[1], mbi[0] & 8 ? mbi[5] : 0);
-	const char *cl = (const char *)(uint64_t)mbi[4], *w = cl;
-	for (const char *q = cl; *q && *q != ' '; q++)
+	const char *w = s;
+	for (const char *q = s; *q && *q != ' '; q++)
 		if (*q == '/')
-			w = q + 1;                     /* the file name without its directory */
-	kprintf("multiboot: command line \"%s\"\n", w);
-	const uint32_t *mods = (const uint32_t *)(uint64_t)mbi[6];
-	for (uint32_t k = 0; (mbi[0] & 8) && k < mbi[5]; k++) {
-		const char *s = (const char *)(uint64_t)mods[4 * k + 2];
-		const char *p = s, *base = s;
-		for (; *p && *p != ' '; p++)
-			if (*p == '/')
-				base = p + 1;
-		kprintf("module %u: %u bytes, page-aligned %s, string \"", k,
-			mods[4 * k + 1] - mods[4 * k], mods[4 * k] & 0xfff ? "no" : "yes");
-		for (const char *q = base; *q; q++)
-			kprintf("%c", *q);
+			w = q + 1;                     /* a file name without its directory */
+	kprintf("%s", w);
+}
+
+static void test_multiboot(void)
+{
+	kprintf("multiboot: mem_lower %u KiB, modules %u\n", bootinfo.mem_lower, bootinfo.nmods);
+	kprintf("multiboot: command line \"");
+	print_base(bootinfo.cmdline);
+	kprintf("\"\n");
+	for (uint32_t k = 0; k < bootinfo.nmods; k++) {
+		const struct bootmod *m = &bootinfo.mods[k];
+		kprintf("module %u: %u bytes, page-aligned %s, string \"", k, m->end - m->start,
+			m->start & 0xfff ? "no" : "yes");
+		print_base(m->string);
 		kprintf("\", first line \"");
-		for (const char *q = (const char *)(uint64_t)mods[4 * k]; *q && *q != '\n'; q++)
+		for (const char *q = (const char *)(uint64_t)m->start; *q && *q != '\n'; q++)
 			kprintf("%c", *q);
 		kprintf("\"\n");
 	}
-	if (mbi[0] & 0x40) {
-		uint64_t avail = 0;
-		for (uint32_t off = 0; off < mbi[11]; off += *(uint32_t *)(uint64_t)(mbi[12] + off) + 4) {
-			const uint8_t *e = (const uint8_t *)(uint64_t)(mbi[12] + off);
-			if (*(const uint32_t *)(e + 20) == 1 && *(const uint64_t *)(e + 4) == 0x100000)
-				avail = *(const uint64_t *)(e + 12);
-		}
-		check(avail >= (120ull << 20), "multiboot: memory map has RAM at 1 MiB (>= 120 MiB)");
-	}
+	check(bootinfo.ram_at_1m >= (120ull << 20), "multiboot: memory map has RAM at 1 MiB (>= 120 MiB)");
 }
 
 static uint64_t *pte(int k) { return &test_pt[k]; }
@@ -325,12 +317,10 @@ static void test_bench(const char *arg)
 	}
 }
 
-extern uint32_t boot_info;
-
 void run_test(const char *name, const char *arg)
 {
 	if (streq(name, "modes")) test_modes();
-	else if (streq(name, "multiboot")) test_multiboot(boot_info);
+	else if (streq(name, "multiboot")) test_multiboot();
 	else if (streq(name, "paging")) test_paging();
 	else if (streq(name, "faults")) test_faults();
 	else if (streq(name, "rings")) test_rings();

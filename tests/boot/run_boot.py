@@ -18,14 +18,21 @@ Exit status of the guest: the kernel writes 0x10 to port 0xF4 on success.
   --module "FILE ARGS"      a Multiboot module (repeatable)
   --expected FILE           the transcript both must print
   --status N                guest exit value (default 0x10)
+  --multiboot2              boot by the Multiboot 2 header: nestlab run
+                            --multiboot2; on QEMU a GRUB rescue ISO whose
+                            grub.cfg says `multiboot2` / `module2` (GRUB's
+                            own output stays on the VGA console, not COM1)
 
 Exits 0 on success, 1 on failure (printing both transcripts' differences),
 77 (CTest SKIP_RETURN_CODE) when QEMU is not installed.
 """
 import argparse
+import atexit
+import os
 import shutil
 import subprocess
 import sys
+import tempfile
 
 SKIP = 77
 
@@ -40,13 +47,15 @@ def parse_args():
     p.add_argument("--expected", required=True)
     p.add_argument("--status", type=lambda s: int(s, 0), default=0x10)
     p.add_argument("--timeout", type=float, default=60)
+    p.add_argument("--multiboot2", action="store_true")
     p.add_argument("--stdin", help="file fed to the guest's serial input")
     return p.parse_args()
 
 
 def command(args):
     if args.emulator == "nestlab":
-        return [args.nestlab, "run", "--mem", "128", "--append", args.append,
+        mb2 = ["--multiboot2"] if args.multiboot2 else []
+        return [args.nestlab, "run", "--mem", "128"] + mb2 + ["--append", args.append,
                 args.kernel] + args.module, args.status
     qemu = shutil.which("qemu-system-x86_64")
     if not qemu:
@@ -56,9 +65,40 @@ def command(args):
            "-kernel", args.kernel, "-append", args.append, "-serial", "stdio",
            "-display", "none", "-no-reboot", "-monitor", "none",
            "-device", "isa-debug-exit,iobase=0xf4,iosize=4"]
-    if args.module:
+    if args.multiboot2:
+        i = cmd.index("-kernel")
+        cmd[i:i + 4] = ["-cdrom", grub_iso(args)]
+    elif args.module:
         cmd += ["-initrd", ",".join(args.module)]
     return cmd, (args.status << 1) | 1
+
+
+def grub_iso(args):
+    """A GRUB rescue ISO that boots the kernel and modules with Multiboot 2."""
+    mkrescue = shutil.which("grub-mkrescue")
+    if not mkrescue or not os.path.isdir("/usr/lib/grub/i386-pc"):
+        print("SKIP: grub-mkrescue (grub-pc-bin) is not installed")
+        sys.exit(SKIP)
+    tmp = tempfile.mkdtemp(prefix="nestlab-boot-")
+    atexit.register(shutil.rmtree, tmp, True)
+    os.makedirs(os.path.join(tmp, "iso/boot/grub"))
+    shutil.copy(args.kernel, os.path.join(tmp, "iso/boot/kernel.elf"))
+    lines = ["set timeout=0", "menuentry nestlab {",
+             f"  multiboot2 /boot/kernel.elf {args.append}"]
+    for m in args.module:
+        path, _, margs = m.partition(" ")
+        name = os.path.basename(path)
+        shutil.copy(path, os.path.join(tmp, "iso/boot", name))
+        lines.append(f"  module2 /boot/{name} {margs}".rstrip())
+    lines += ["  boot", "}"]
+    with open(os.path.join(tmp, "iso/boot/grub/grub.cfg"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+    iso = os.path.join(tmp, "boot.iso")
+    r = subprocess.run([mkrescue, "-o", iso, os.path.join(tmp, "iso")],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    if r.returncode:
+        sys.exit("grub-mkrescue failed:\n" + r.stdout.decode("utf-8", "replace"))
+    return iso
 
 
 def lines_of(text):
