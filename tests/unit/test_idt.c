@@ -262,6 +262,39 @@ static void test_v86(void)
 	CU_ASSERT_EQUAL(c->mode, CPU_MODE32);
 }
 
+/* An external interrupt whose gate is missing: #GP with IDT and EXT set. */
+static void test_extint_bad_gate(void)
+{
+	struct cpu *c = sy_cpu64();
+	static const uint8_t code[] = { 0xfb, 0x90, 0xf4 };             /* sti; nop; hlt */
+	static const uint8_t hgp[] = { 0x4c, 0x8b, 0x3c, 0x24, 0xf4 };  /* r15 = error code */
+	sy_put(c, SY_HND + 0x100, hgp, sizeof hgp);
+	sy_gate64(c, VEC_GP, SY_HND + 0x100, 0xe, 0, 0);
+	c->intr_pending = irq_pending;
+	c->intr_ack = irq_ack;
+	irq_line = true;
+	CU_ASSERT_EQUAL(SY_RUN(c, code), CPU_STOP_HLT);
+	CU_ASSERT_EQUAL(c->gpr[R_R15], 0x20 * 8 + 2 + 1);
+}
+
+/* 32-bit: a TSS whose SS0 is null cannot give a ring-0 stack: #TS, and
+ * since every later delivery needs that stack too, #DF and shutdown. */
+static void test_bad_tss_stack(void)
+{
+	struct cpu *c = sy_cpu32();
+	static const uint8_t code[] = { 0x6a, 0x23, 0x68, 0, 0, 0x08, 0, 0x68, 0x02, 0x02, 0, 0,
+					0x6a, 0x1b, 0x68, 0x00, 0x10, 0x01, 0x00, 0xcf };
+	static const uint8_t user[] = { 0xcd, 0x80 };
+	sy_put(c, 0x11000, user, sizeof user);
+	for (int v = 0; v < 0x81; v++)
+		sy_gate32(c, v, (uint32_t)SY_HND, 0x40, 0xe, 3);
+	sn_poke(c, SY_TSS + 8, 2, 0);
+	CU_ASSERT_EQUAL(SY_RUN(c, code), CPU_STOP_SHUTDOWN);
+	CU_ASSERT(strstr(c->error, "vector 10 while delivering 8") != NULL);
+	CU_ASSERT_EQUAL(c->rip, 0x11000);
+	CU_ASSERT_EQUAL(c->cpl, 3);
+}
+
 int main(void)
 {
 	static const struct ut_case cases[] = {
@@ -276,6 +309,8 @@ int main(void)
 		{ "STI shadow, HLT wake, NMI", test_sti_shadow_hlt },
 		{ "IRETQ flags at CPL 3", test_iret_flags_cpl3 },
 		{ "virtual-8086 mode: IRETD in, INT out and back, #GP", test_v86 },
+		{ "external interrupt, missing gate: #GP(IDT|EXT)", test_extint_bad_gate },
+		{ "null SS0 in the TSS: #TS, #DF, shutdown", test_bad_tss_stack },
 		{ NULL, NULL },
 	};
 	return ut_main("idt", cases);

@@ -311,6 +311,34 @@ static void test_real_to_protected(void)
 	CU_ASSERT_EQUAL(c->rip, UT_CODE + 0x20 + sizeof pm);
 }
 
+/* RETF to an outer ring (the classic way into ring 3 in 32-bit code): SS:ESP
+ * popped, DS/ES nulled; and LSS. */
+static void test_retf_outer_lss(void)
+{
+	struct cpu *c = cpu32_with_handlers();
+	static const uint8_t code[] = { 0x6a, 0x23, 0x68, 0, 0, 0x08, 0, 0x6a, 0x1b, 0x68, 0x00,
+					0x10, 0x01, 0x00, 0xcb };
+	static const uint8_t user[] = { 0xcd, 0x81 };
+	static const uint8_t hgp[] = { 0x8b, 0x3c, 0x24, 0x8b, 0x54, 0x24, 0x10, 0xf4 };
+	sy_put(c, 0x11000, user, sizeof user);
+	sy_put(c, SY_HND + 0x100, hgp, sizeof hgp);
+	CU_ASSERT_EQUAL(SY_RUN(c, code), CPU_STOP_HLT);
+	CU_ASSERT_EQUAL(c->gpr[R_RDI], 0x81 * 8 + 2);
+	CU_ASSERT_EQUAL(c->gpr[R_RDX], SY_USTK);
+	CU_ASSERT_EQUAL(sn_peek(c, SY_RSP0 - 16, 4), 0x1b);      /* CS of the user */
+	CU_ASSERT_EQUAL(c->seg[SEG_DS].sel, 0);
+	CU_ASSERT_EQUAL(c->seg[SEG_ES].sel, 0);
+
+	c = cpu32_with_handlers();
+	static const uint8_t lss[] = { 0x0f, 0xb2, 0x25, 0x00, 0x50, 0, 0, 0xf4 };
+	sn_poke(c, 0x5000, 4, 0x60000);
+	sn_poke(c, 0x5004, 2, 0x48);
+	CU_ASSERT_EQUAL(SY_RUN(c, lss), CPU_STOP_HLT);
+	CU_ASSERT_EQUAL(c->gpr[R_RSP], 0x60000);
+	CU_ASSERT_EQUAL(c->seg[SEG_SS].sel, 0x48);
+	CU_ASSERT_EQUAL(c->seg[SEG_SS].limit, 0xfff);
+}
+
 int main(void)
 {
 	static const struct ut_case cases[] = {
@@ -320,6 +348,7 @@ int main(void)
 		{ "far CALL / RETF, JMP to DPL 3 code #GP", test_far_call_ret },
 		{ "call gate to ring 0 with a parameter, RETF 4", test_call_gate },
 		{ "long-mode call gate from ring 3, RETFQ", test_call_gate64 },
+		{ "RETF to ring 3, LSS", test_retf_outer_lss },
 		{ "LGDT/SGDT/SIDT, LTR/STR busy, LLDT/SLDT", test_tables },
 		{ "LAR, LSL, VERR, VERW, ARPL", test_lar_lsl_ver_arpl },
 		{ "TSS I/O permission bitmap", test_io_bitmap },
