@@ -12,7 +12,8 @@
  *   pit        8254 channel 0 -> 8259 IRQ0 -> vector 0x20, with HLT
  *   apic       local APIC timer (periodic), EOI, with HLT
  *   devices    UART scratch register, fw_cfg, VGA text memory, I/O APIC
- *   bench      arg=int3:N or arg=rt:N (the benchmarks; bench/boot_bench)
+ *   triple     an empty IDT and a fault: shutdown
+ *   bench      arg=int3:N or arg=rt:N (the benchmarks; bench/boot_bench.py)
  *
  * Everything printed is architectural and so the same on any correct PC:
  * no timing, no host-dependent values.
@@ -317,6 +318,18 @@ static void test_bench(const char *arg)
 	}
 }
 
+/* A triple fault on purpose: an IDT with limit 0, then #UD.  Delivering #UD
+ * faults (#GP: beyond the IDT limit), delivering #GP faults too, so #DF,
+ * whose delivery faults as well: shutdown (SDM Vol. 3 6.15, Table 6-5).
+ * QEMU with -no-reboot exits with status 0; nestlab with 70. */
+static void test_triple(void)
+{
+	struct { uint16_t lim; uint64_t base; } __attribute__((packed)) p = { 0, 0 };
+	kprintf("triple: empty IDT, then ud2\n");
+	__asm__ volatile("lidt %0; ud2" :: "m"(p));
+	kprintf("triple: still running (WRONG)\n");
+}
+
 void run_test(const char *name, const char *arg)
 {
 	if (streq(name, "modes")) test_modes();
@@ -329,6 +342,7 @@ void run_test(const char *name, const char *arg)
 	else if (streq(name, "apic")) test_apic();
 	else if (streq(name, "devices")) test_devices();
 	else if (streq(name, "bench")) test_bench(arg);
+	else if (streq(name, "triple")) test_triple();
 	else {
 		kprintf("unknown test '%s'\n", name);
 		kexit(0x11);

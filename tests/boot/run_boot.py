@@ -18,6 +18,9 @@ Exit status of the guest: the kernel writes 0x10 to port 0xF4 on success.
   --module "FILE ARGS"      a Multiboot module (repeatable)
   --expected FILE           the transcript both must print
   --status N                guest exit value (default 0x10)
+  --triple                  the kernel triple-faults on purpose: nestlab
+                            must exit with 70 and a register dump on stderr,
+                            QEMU (-no-reboot) with 0
   --multiboot2              boot by the Multiboot 2 header: nestlab run
                             --multiboot2; on QEMU a GRUB rescue ISO whose
                             grub.cfg says `multiboot2` / `module2` (GRUB's
@@ -29,6 +32,7 @@ Exits 0 on success, 1 on failure (printing both transcripts' differences),
 import argparse
 import atexit
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -48,6 +52,7 @@ def parse_args():
     p.add_argument("--status", type=lambda s: int(s, 0), default=0x10)
     p.add_argument("--timeout", type=float, default=60)
     p.add_argument("--multiboot2", action="store_true")
+    p.add_argument("--triple", action="store_true")
     p.add_argument("--stdin", help="file fed to the guest's serial input")
     return p.parse_args()
 
@@ -56,7 +61,7 @@ def command(args):
     if args.emulator == "nestlab":
         mb2 = ["--multiboot2"] if args.multiboot2 else []
         return [args.nestlab, "run", "--mem", "128"] + mb2 + ["--append", args.append,
-                args.kernel] + args.module, args.status
+                args.kernel] + args.module, 70 if args.triple else args.status
     qemu = shutil.which("qemu-system-x86_64")
     if not qemu:
         print("SKIP: qemu-system-x86_64 is not installed (apt install qemu-system-x86)")
@@ -70,7 +75,7 @@ def command(args):
         cmd[i:i + 4] = ["-cdrom", grub_iso(args)]
     elif args.module:
         cmd += ["-initrd", ",".join(args.module)]
-    return cmd, (args.status << 1) | 1
+    return cmd, 0 if args.triple else (args.status << 1) | 1
 
 
 def grub_iso(args):
@@ -124,6 +129,9 @@ def main():
         errors.append(f"timed out after {args.timeout} s")
     elif status != want_status:
         errors.append(f"exit status {status}, expected {want_status}")
+    if args.triple and args.emulator == "nestlab" and not re.search(
+            r"triple fault.*\n.*rip 0x[0-9a-f]+ cs 0x8 .*cr3 0x", err):
+        errors.append("no triple-fault message with a register dump on stderr")
     if got != want:
         errors.append("serial output differs from " + args.expected)
         for i in range(max(len(got), len(want))):
