@@ -141,8 +141,6 @@ static __attribute__((noinline)) enum cpu_stop run_loop(struct cpu *c, uint64_t 
 	}
 }
 
-#define CPU_STORM_LIMIT 100000
-
 enum cpu_stop cpu_run(struct cpu *c, uint64_t max_insns)
 {
 	jmp_buf jb;
@@ -150,26 +148,9 @@ enum cpu_stop cpu_run(struct cpu *c, uint64_t max_insns)
 	const uint64_t end = max_insns ? c->icount + max_insns : UINT64_MAX;
 	enum cpu_stop r;
 
-	/* A guest whose every instruction faults (handlers that fault at once on
-	 * IST stacks, say) retires nothing, so neither virtual time nor the budget
-	 * moves: after CPU_STORM_LIMIT exceptions in a row without a retired
-	 * instruction, stop with an error that says so instead of spinning. */
-	volatile uint64_t storm_at = UINT64_MAX, storm_n = 0;
-
 	c->unwind = &jb;
-	if (setjmp(jb)) {
-		if (c->icount != storm_at)
-			storm_at = c->icount, storm_n = 0;
-		if (++storm_n > CPU_STORM_LIMIT && c->exc_vector >= 0) {
-			snprintf(c->error, sizeof c->error, "exception storm: %d exceptions in a row "
-				 "without an instruction retiring (last: vector %d at rip %#llx)",
-				 CPU_STORM_LIMIT, c->exc_vector, (unsigned long long)c->insn_rip);
-			r = CPU_STOP_ERROR;
-			goto out;
-		}
-		if (after_unwind(c, &r))
-			goto out;
-	}
+	if (setjmp(jb) && after_unwind(c, &r))
+		goto out;
 	r = run_loop(c, end);
 out:
 	c->unwind = saved;
