@@ -219,6 +219,7 @@ struct cpu {
 	bool (*intr_pending)(struct cpu *c);
 	int (*intr_ack)(struct cpu *c);
 	bool nmi_pending;
+	bool nmi_blocked;              /* an NMI handler runs: no NMI until IRET */
 	uint64_t intr_inhibit_until;  /* STI / MOV SS shadow: no INTR before this icount */
 	uint64_t (*mmio_read)(struct cpu *c, uint64_t pa, int size);
 	void (*mmio_write)(struct cpu *c, uint64_t pa, int size, uint64_t v);

@@ -446,9 +446,16 @@ void cpu_deliver_interrupt(struct cpu *c, int vector)
 	c->block_break = true;
 }
 
+/* NMIs are blocked from the delivery of one until the next IRET (SDM
+ * Vol. 3 6.7.1); one that arrives meanwhile stays pending. */
 void cpu_deliver_nmi(struct cpu *c)
 {
+	if (c->nmi_blocked) {
+		c->nmi_pending = true;
+		return;
+	}
 	struct event ev = { VEC_NMI, EV_NMI, false, 0 };
 	deliver(c, &ev);
+	c->nmi_blocked = true;
 	c->block_break = true;
 }

@@ -157,6 +157,8 @@ static void iret_prot(struct cpu *c, int os)
 
 void op_iret(struct cpu *c, const struct insn *i)
 {
+	/* IRET ends NMI blocking, even when it faults (SDM Vol. 3 6.7.1). */
+	c->nmi_blocked = false;
 	if (!(c->cr0 & CR0_PE))
 		iret_real(c, i->osize, false);
 	else if (c->rflags & FLAG_VM)

@@ -295,6 +295,31 @@ static void test_bad_tss_stack(void)
 	CU_ASSERT_EQUAL(c->cpl, 3);
 }
 
+/* A second NMI raised inside the NMI handler waits for its IRETQ. */
+static void nmi_again(struct cpu *c)
+{
+	c->nmi_pending = true;
+	c->event_deadline = UINT64_MAX;
+}
+
+static void test_nmi_blocking(void)
+{
+	struct cpu *c = sy_cpu64();
+	static const uint8_t code[] = { 0x90, 0x90, 0x90, 0xf4 };
+	/* inc ecx; cmp ecx, 2; jne 1f; mov r10, [rsp]; 1: nop; iretq */
+	static const uint8_t hnd[] = { 0xff, 0xc1, 0x83, 0xf9, 0x02, 0x75, 0x04, 0x4c, 0x8b, 0x14,
+				       0x24, 0x90, 0x48, 0xcf };
+	sy_put(c, SY_HND, hnd, sizeof hnd);
+	sy_gate64(c, VEC_NMI, SY_HND, 0xe, 0, 0);
+	c->nmi_pending = true;
+	c->on_event = nmi_again;
+	c->event_deadline = 2;          /* inside the first handler */
+	CU_ASSERT_EQUAL(SY_RUN(c, code), CPU_STOP_HLT);
+	CU_ASSERT_EQUAL(c->gpr[R_RCX], 2);
+	CU_ASSERT_EQUAL(c->gpr[R_R10], UT_CODE);     /* taken after the IRETQ, not nested */
+	CU_ASSERT_FALSE(c->nmi_blocked);
+}
+
 int main(void)
 {
 	static const struct ut_case cases[] = {
@@ -311,6 +336,7 @@ int main(void)
 		{ "virtual-8086 mode: IRETD in, INT out and back, #GP", test_v86 },
 		{ "external interrupt, missing gate: #GP(IDT|EXT)", test_extint_bad_gate },
 		{ "null SS0 in the TSS: #TS, #DF, shutdown", test_bad_tss_stack },
+		{ "NMI blocked until IRET", test_nmi_blocking },
 		{ NULL, NULL },
 	};
 	return ut_main("idt", cases);
