@@ -181,6 +181,7 @@ static void save_vmcb(struct hv_vcpu *v, const struct vmcb *c)
     g->regs.rax = c->rax;
     g->cr3 = c->cr3;
     g->long_mode = (g->efer & EFER_LMA) && (c->cs.attrib & SVM_ATTR_L);
+    g->cpl = c->cpl;
 }
 
 static void translate_ioio(struct svm_vcpu *s, struct hv_exit *e, uint64_t rip)

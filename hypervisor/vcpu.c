@@ -57,6 +57,8 @@ void hv_guest_crash(struct hv_vcpu *v, const char *fmt, ...)
 
 static const char *mode_name(struct hv_vcpu *v)
 {
+    if (v->hvm)
+        return v->hvm->cpl == 3 ? "user" : "kernel";
     return pv_in_user_mode(v) ? "user" : "kernel";
 }
 
@@ -236,7 +238,13 @@ static void handle_privileged(struct hv_vcpu *v, const struct hv_exit *e)
 static void trace_exit(struct hv_vcpu *v, const struct hv_exit *e)
 {
     hv_printf("nesthv: trace: exit %s, vector %u, guest %s rip %lx", hv_exit_name(e->kind),
-              e->vector, pv_in_user_mode(v) ? "user" : "kernel", v->regs->rip);
+              e->vector, mode_name(v), v->regs->rip);
+    if (e->kind == HV_EXIT_IO)
+        hv_printf(", port %x %s", e->port, e->is_write ? "out" : "in");
+    if (e->kind == HV_EXIT_MSR)
+        hv_printf(", msr %x %s", e->msr, e->is_write ? "write" : "read");
+    if (e->kind == HV_EXIT_CR)
+        hv_printf(", cr%u %s", e->cr, e->is_write ? "write" : "read");
     if (e->kind == HV_EXIT_HYPERCALL)
         hv_printf(", hypercall %s", pv_hypercall_name(v->regs->rax));
     if (e->kind == HV_EXIT_EXCEPTION && e->vector == 14)

@@ -304,6 +304,7 @@ static void save_vmcs(struct hv_vcpu *v)
     g->regs.rflags = vmread(GUEST_RFLAGS);
     g->cr3 = vmread(GUEST_CR3);
     g->long_mode = (g->efer & EFER_LMA) && (vmread(GUEST_CS_AR) & (1u << 13));
+    g->cpl = vmread(GUEST_SS_AR) >> 5 & 3;            /* SS.DPL is the CPL (26.3.1.2) */
 }
 
 static void translate_cr(struct hv_exit *e, uint64_t q)

@@ -58,6 +58,7 @@ struct hvm_guest {
     uint64_t cr0, cr3, cr4, efer;  /* the guest's view */
     bool ctl_dirty;                /* cr0/cr4/efer changed: backend reloads them */
     bool long_mode;                /* executing 64-bit code (EFER.LMA && CS.L) */
+    unsigned cpl;                  /* privilege level at the exit (for the trace) */
     struct hvm_lapic lapic;
     struct hvm_com1 com1;
     uint8_t pic_mask[2];
