@@ -55,7 +55,7 @@ def parse_args(argv=None):
     p.add_argument("--forbid", action="append", default=[])
     p.add_argument("--block", action="append", default=[])
     p.add_argument("--block-skip")
-    p.add_argument("--timeout", type=float, default=50)
+    p.add_argument("--timeout", type=float, default=80)
     return p.parse_args(argv)
 
 
