@@ -158,11 +158,27 @@ static uint64_t translate_linear(struct cpu *c, uint64_t lin, enum mem_access ac
 	return w.pa;
 }
 
+/* A data-TLB hit for this access, or NULL: callers such as INS (one probe
+ * per element) must not pay for a page walk each time. */
+static uint8_t *tlb_hit(struct cpu *c, uint64_t lin, enum mem_access acc, unsigned bank,
+			uint64_t *paddr)
+{
+	const struct cpu_tlb_entry *e = &c->tlb[bank][(lin >> 12) & (CPU_TLB_SIZE - 1)];
+	if ((acc == ACC_WRITE ? e->tag_w : e->tag_r) != (lin & ~0xfffull))
+		return NULL;
+	if (paddr)
+		*paddr = (e->paddr & ~0xfffull) | (lin & 0xfff);
+	return (uint8_t *)(uintptr_t)(lin + e->addend);
+}
+
 uint8_t *mem_translate_bank(struct cpu *c, uint64_t lin, enum mem_access acc, unsigned bank,
 			    uint64_t *paddr)
 {
 	unsigned flags;
 	bool writable;
+	uint8_t *hit = acc != ACC_EXEC ? tlb_hit(c, lin, acc, bank, paddr) : NULL;
+	if (hit)
+		return hit;
 	uint64_t pa = translate_linear(c, lin, acc, bank, &flags, &writable);
 	if (paddr)
 		*paddr = pa;

@@ -133,6 +133,31 @@ static void test_bank_switch(void)
 	CU_ASSERT_EQUAL(c->gpr[R_RAX], 9);
 }
 
+/* Every path uses the TLB the same way: after a PTE changes without a
+ * flush, the string fast path (mem_translate) still writes the old frame,
+ * as the ordinary store does, until INVLPG. */
+static void test_translate_uses_tlb(void)
+{
+	struct cpu *c = sn_cpu();
+	pu_long_mode(c, false);
+	const uint64_t a = 0x600000, f1 = SN_DATA, f2 = SN_DATA + 0x1000;
+	pu_map4(c, a, f1, PU_UP);
+	CU_ASSERT_EQUAL(store(c, a, 1), CPU_STOP_HLT);      /* cached, dirty */
+	pu_map4(c, a, f2, PU_UP | PTE_A | PTE_D);
+	static const uint8_t rep_stosb[] = { 0xf3, 0xaa };
+	c->gpr[R_RDI] = a + 64;
+	c->gpr[R_RCX] = 16;
+	c->gpr[R_RAX] = 0x5a;
+	CU_ASSERT_EQUAL(SN_RUN(c, rep_stosb), CPU_STOP_HLT);
+	CU_ASSERT_EQUAL(sn_peek(c, f1 + 64, 8), 0x5a5a5a5a5a5a5a5aull);
+	CU_ASSERT_EQUAL(sn_peek(c, f2 + 64, 8), 0);
+	cpu_tlb_invlpg(c, a);
+	c->gpr[R_RDI] = a + 64;
+	c->gpr[R_RCX] = 16;
+	CU_ASSERT_EQUAL(SN_RUN(c, rep_stosb), CPU_STOP_HLT);
+	CU_ASSERT_EQUAL(sn_peek(c, f2 + 64, 8), 0x5a5a5a5a5a5a5a5aull);
+}
+
 /* Implicit supervisor accesses (descriptor tables ...) at CPL 3. */
 static void test_sys_access(void)
 {
@@ -458,6 +483,7 @@ int main(void)
 		{ "U/S, R/W, CR0.WP", test_protection },
 		{ "TLB banks: CPL change without flush", test_bank_switch },
 		{ "implicit supervisor accesses at CPL 3", test_sys_access },
+		{ "mem_translate goes through the TLB", test_translate_uses_tlb },
 		{ "NX, I/D flag, user fetch", test_nx },
 		{ "fetch crossing into a missing page", test_fetch_cross },
 		{ "block chains per privilege", test_chain_privilege },
