@@ -18,6 +18,8 @@ Exit status of the guest: the kernel writes 0x10 to port 0xF4 on success.
   --module "FILE ARGS"      a Multiboot module (repeatable)
   --expected FILE           the transcript both must print
   --status N                guest exit value (default 0x10)
+  --ignore-prefix P         drop lines starting with P before comparing
+                            (e.g. "nesthv:" for the hypervisor's own lines)
   --triple                  the kernel triple-faults on purpose: nestlab
                             must exit with 70 and a register dump on stderr,
                             QEMU (-no-reboot) with 0
@@ -53,6 +55,7 @@ def parse_args():
     p.add_argument("--timeout", type=float, default=60)
     p.add_argument("--multiboot2", action="store_true")
     p.add_argument("--triple", action="store_true")
+    p.add_argument("--ignore-prefix")
     p.add_argument("--stdin", help="file fed to the guest's serial input")
     return p.parse_args()
 
@@ -124,6 +127,8 @@ def main():
     out = out.decode("utf-8", "replace")
     err = err.decode("utf-8", "replace")
     got, want = lines_of(out), lines_of(open(args.expected).read())
+    if args.ignore_prefix:
+        got = [l for l in got if not l.startswith(args.ignore_prefix)]
     errors = []
     if status is None:
         errors.append(f"timed out after {args.timeout} s")
