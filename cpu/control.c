@@ -20,7 +20,7 @@
  * committed, so a refused branch raises #GP(0) with RIP still on the branch
  * itself and RSP/RCX unchanged.
  *
- * Far transfers (CALLF, JMPF, RETF) and IRET are system-mode work.
+ * Far transfers (CALLF, JMPF, RETF) are in far.c, IRET in iret.c.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -208,4 +208,18 @@ void op_int1(struct cpu *c, const struct insn *i)
 {
 	(void)i;
 	cpu_soft_event(c, VEC_DB, EXC_TYPE_PRIV_SOFT);
+}
+
+/* BOUND r, m16&16 / m32&32 (62 /r, not in 64-bit mode): the signed index
+ * must lie within [lower, upper] read from memory, else #BR, a fault: the
+ * saved RIP is the BOUND itself (SDM Vol. 2 BOUND). */
+void op_bound_Gv_Ma(struct cpu *c, const struct insn *i)
+{
+	int os = i->osize;
+	uint64_t lin = insn_lin_chk(c, i, 2 * os, false);
+	int64_t lo = (int64_t)sext_size(mem_read(c, lin, os), os);
+	int64_t hi = (int64_t)sext_size(mem_read(c, (uint32_t)(lin + (uint64_t)os), os), os);
+	int64_t idx = (int64_t)sext_size(reg_read(c, i->reg, os), os);
+	if (idx < lo || idx > hi)
+		cpu_exception_noerr(c, VEC_BR);
 }

@@ -320,6 +320,22 @@ static void test_nmi_blocking(void)
 	CU_ASSERT_FALSE(c->nmi_blocked);
 }
 
+/* BOUND: in range nothing happens; out of range #BR is a fault on it. */
+static void test_bound(void)
+{
+	struct cpu *c = sy_cpu32();
+	static const uint8_t code[] = { 0xb8, 0x05, 0, 0, 0, 0x62, 0x05, 0x00, 0x50, 0, 0,
+					0xb8, 0x0b, 0, 0, 0, 0x62, 0x05, 0x00, 0x50, 0, 0, 0xf4 };
+	static const uint8_t hbr[] = { 0x8b, 0x34, 0x24, 0xf4 };   /* esi = EIP */
+	sy_put(c, SY_HND, hbr, sizeof hbr);
+	sy_gate32(c, VEC_BR, (uint32_t)SY_HND, 0x40, 0xe, 0);
+	sn_poke(c, 0x5000, 4, 0xfffffffe);     /* -2 */
+	sn_poke(c, 0x5004, 4, 10);
+	CU_ASSERT_EQUAL(SY_RUN(c, code), CPU_STOP_HLT);
+	CU_ASSERT_EQUAL(c->gpr[R_RSI], UT_CODE + 16);
+	CU_ASSERT_EQUAL(c->gpr[R_RSP], SY_KSTK - 12);          /* no error code */
+}
+
 int main(void)
 {
 	static const struct ut_case cases[] = {
@@ -337,6 +353,7 @@ int main(void)
 		{ "external interrupt, missing gate: #GP(IDT|EXT)", test_extint_bad_gate },
 		{ "null SS0 in the TSS: #TS, #DF, shutdown", test_bad_tss_stack },
 		{ "NMI blocked until IRET", test_nmi_blocking },
+		{ "BOUND and #BR", test_bound },
 		{ NULL, NULL },
 	};
 	return ut_main("idt", cases);
