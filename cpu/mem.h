@@ -135,11 +135,23 @@ static inline bool seg_fast_ok(const struct cpu *c, int seg, uint64_t off, uint6
 	       (((write ? 0x000cu : 0xcc0fu) >> (a & 15)) & 1);
 }
 
+/* Bits 63:47 all equal (48-bit linear addresses, SDM Vol. 1 3.3.7.1). */
+static inline bool addr_canonical(uint64_t a)
+{
+	return (uint64_t)((int64_t)(a << 16) >> 16) == a;
+}
+
 /* cpu_linear() with the segment check for an access of `size` bytes. */
 static inline uint64_t seg_linear(struct cpu *c, int seg, uint64_t off, int size, bool write)
 {
-	if (c->mode == CPU_MODE64)
+	if (c->mode == CPU_MODE64) {
+		/* In 64-bit mode a non-canonical address faults with #SS(0) when
+		 * it is a stack-segment reference, else #GP(0) (SDM Vol. 3 6.15,
+		 * "Interrupt 12"); mem.c raises the #GP. */
+		if (seg == SEG_SS && unlikely(!addr_canonical(off)))
+			cpu_exception(c, VEC_SS, 0);
 		return seg >= SEG_FS && seg <= SEG_GS ? off + c->seg[seg].base : off;
+	}
 	if (unlikely(!seg_fast_ok(c, seg, off, (uint64_t)size, write)))
 		seg_check_slow(c, seg, off, size, write);
 	return (uint32_t)(off + c->seg[seg].base);

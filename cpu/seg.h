@@ -69,10 +69,7 @@ static inline bool desc_is_code(uint64_t d)
 	return !desc_is_sys(d) && (desc_type(d) & DESC_TYPE_CODE);
 }
 
-static inline bool addr_canonical(uint64_t a)
-{
-	return (uint64_t)((int64_t)(a << 16) >> 16) == a;   /* shift unsigned: no UB */
-}
+/* addr_canonical() is in mem.h. */
 
 /* Protected mode proper: CR0.PE and not virtual-8086 mode. */
 static inline bool seg_protected(const struct cpu *c)
