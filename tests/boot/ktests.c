@@ -294,6 +294,22 @@ static void test_devices(void)
 	kprintf("devices: VGA text cells %x %x\n", vga[0], vga[1]);
 	mmio_wr(0xfec00000, 1);
 	kprintf("devices: I/O APIC version register %x\n", mmio_rd(0xfec00010));
+	outb(0x70, 0x0b);                               /* CMOS status B, then D */
+	uint8_t b = inb(0x71);
+	outb(0x70, 0x0d);
+	kprintf("devices: RTC status B %x (24-hour %s), D %x\n", b, b & 2 ? "yes" : "no", inb(0x71));
+	/* PIT channel 2 through port 0x61, as Linux calibrates with it: gate on,
+	 * speaker off, mode 0 with a small count; OUT2 (0x61 bit 5) goes high
+	 * when the count runs out. */
+	outb(0x61, (inb(0x61) & ~0x02) | 0x01);
+	outb(0x43, 0xb0);                               /* channel 2, lo/hi, mode 0 */
+	outb(0x42, 0x00);
+	outb(0x42, 0x01);                               /* 256 ticks */
+	int low = !(inb(0x61) & 0x20), polls = 0;
+	while (!(inb(0x61) & 0x20) && polls < 10000000)
+		polls++;
+	kprintf("devices: PIT channel 2 OUT2 low after loading %s, then high %s\n",
+		low ? "yes" : "no", inb(0x61) & 0x20 ? "yes" : "no");
 }
 
 static void test_bench(const char *arg)
