@@ -229,6 +229,29 @@ syscall_entry:
         movq user_saved_rsp, %rsp
         sysretq
 
+/* ---- compat_probe(): a round trip through compatibility mode ------------- */
+/* Far return to the 32-bit code segment 0x40 (long mode active, CS.L = 0:
+ * compatibility mode, SDM Vol. 3 5.2.1), compute there, far jump back to
+ * 0x08.  Returns CS seen in compatibility mode << 32 | the 32-bit result. */
+        .global compat_probe
+compat_probe:
+        pushq $0x40
+        pushq $compat32
+        lretq
+        .code32
+compat32:
+        movl $0x1234, %eax
+        shll $16, %eax
+        orl $0x5678, %eax
+        movw %cs, %dx
+        ljmp $0x08, $compat_back
+        .code64
+compat_back:
+        movzwl %dx, %edx
+        shlq $32, %rdx
+        orq %rdx, %rax
+        ret
+
 /* ---- benchmarks ----------------------------------------------------------- */
 /* bench_int3(n): n x (INT3 -> bench_bp_stub -> IRETQ). */
         .global bench_int3, bench_bp_stub

@@ -1,7 +1,8 @@
 /*
  * ktests.c - the boot tests themselves, one per `test=NAME`:
  *
- *   modes      CR0/CR4/EFER after the climb, compatibility-free long mode
+ *   modes      CR0/CR4/EFER after the climb, the real-mode trip, a round
+ *              trip through compatibility mode
  *   multiboot  the boot information: command line, modules, memory
  *   paging     4 KiB mappings: A/D bits, not-present/write/WP/NX/reserved
  *              faults with their exact error codes and CR2, INVLPG
@@ -48,6 +49,9 @@ static void test_modes(void)
 		cr0 & 1, cr0 >> 31 & 1, cr0 >> 16 & 1, cr4 >> 5 & 1, efer >> 8 & 1, efer >> 10 & 1,
 		efer >> 11 & 1, cs);
 	check(rm_result == 0x5678, "modes: real mode round trip");
+	uint64_t r = compat_probe();
+	kprintf("modes: compatibility mode: CS %lx, 32-bit result %lx, back in CS %x\n",
+		r >> 32, r & 0xffffffff, cs);
 }
 
 static void print_base(const char *s)
