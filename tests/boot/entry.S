@@ -10,6 +10,7 @@
  *      protected-mode segment with a 64 KiB limit, clear CR0.PE, far jump),
  *      take INT 0x30 through a real-mode IVT entry we installed, and come
  *      back (SDM 10.9.1: set CR0.PE, far jump to a 32-bit code segment);
+ *   1b. turn on 32-bit paging (4 KiB and 4 MiB pages), read, turn it off;
  *   2. enable PAE, load CR3 (4 GiB identity map, 2 MiB pages, user
  *      accessible), set EFER.LME and EFER.NXE, then CR0.PG|WP: long mode
  *      (SDM 10.8.5), and far jump into the 64-bit code segment;
@@ -82,6 +83,37 @@ back32:
         movl %eax, %es
         movl %eax, %ss
         movl $boot_stack_top, %esp
+
+        /* 1b. 32-bit paging with CR4.PSE (SDM Vol. 3 4.3): PD[0] a 4 MiB
+         * identity page (our code), PD[0x100] -> a page table whose entry 0
+         * maps 0x40000000 to pg32_page, PD[0x101] a 4 MiB page mapping
+         * 0x40400000 to physical 0.  Read through both, note the PTE's A and
+         * D bits, and turn paging off again. */
+        movl $0xcafe0001, pg32_page
+        movl $0x83, pd32                        /* P RW PS */
+        movl $(pt32 + 3), pd32 + 0x100 * 4
+        movl $0x83, pd32 + 0x101 * 4
+        movl $(pg32_page + 3), pt32
+        movl %cr4, %eax
+        orl $0x10, %eax                         /* CR4.PSE */
+        movl %eax, %cr4
+        movl $pd32, %eax
+        movl %eax, %cr3
+        movl %cr0, %eax
+        orl $0x80000000, %eax                   /* CR0.PG */
+        movl %eax, %cr0
+        movl 0x40000000, %eax
+        movl %eax, pg32_result
+        movl 0x40400000 + mb1_header, %eax      /* our own header, via 4 MiB */
+        movl %eax, pg32_result + 4
+        movl pt32, %eax
+        movl %eax, pg32_result + 8              /* PTE after the read: A set */
+        movl %cr0, %eax
+        andl $0x7fffffff, %eax
+        movl %eax, %cr0
+        movl %cr4, %eax
+        andl $~0x10, %eax
+        movl %eax, %cr4
 
         /* 2. page tables: PML4[0] -> PDPT, PDPT[0..3] -> 4 PDs of 2 MiB pages
          * (P|RW|US|PS = 0x87; the PDPT/PML4 entries P|RW|US = 7). */
@@ -326,6 +358,12 @@ user_saved_rsp:   .quad 0
 pml4:   .skip 4096
 pdpt:   .skip 4096
 pd:     .skip 4 * 4096
+pd32:   .skip 4096
+pt32:   .skip 4096
+pg32_page: .skip 4096
+        .global pg32_result
+pg32_result: .skip 12
+        .balign 16
         .global boot_stack_top, user_stack_top, syscall_stack_top
 boot_stack:     .skip 16384
 boot_stack_top:

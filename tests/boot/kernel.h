@@ -84,6 +84,7 @@ void enter_user(void (*rip)(void), void *rsp);
 void user_exit(void) __attribute__((noreturn));
 void syscall_entry(void);
 uint64_t compat_probe(void);
+extern uint32_t pg32_result[3];
 void bench_int3(uint64_t n);
 void bench_bp_stub(void);
 void bench_roundtrip(uint64_t n);

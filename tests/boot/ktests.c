@@ -49,6 +49,8 @@ static void test_modes(void)
 		cr0 & 1, cr0 >> 31 & 1, cr0 >> 16 & 1, cr4 >> 5 & 1, efer >> 8 & 1, efer >> 10 & 1,
 		efer >> 11 & 1, cs);
 	check(rm_result == 0x5678, "modes: real mode round trip");
+	kprintf("modes: 32-bit paging: 4 KiB page read %x, 4 MiB page read %x, PTE A %u D %u\n",
+		pg32_result[0], pg32_result[1], pg32_result[2] >> 5 & 1, pg32_result[2] >> 6 & 1);
 	uint64_t r = compat_probe();
 	kprintf("modes: compatibility mode: CS %lx, 32-bit result %lx, back in CS %x\n",
 		r >> 32, r & 0xffffffff, cs);
