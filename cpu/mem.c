@@ -32,6 +32,11 @@ static bool is_canonical(uint64_t a)
 	return (uint64_t)((int64_t)(a << 16) >> 16) == a;   /* shift unsigned: no UB */
 }
 
+/* Tag bit 0 marks a device page (physical address outside RAM): the fast
+ * path never matches it, but the slow path finds its translation there
+ * instead of walking the tables again for every APIC or I/O APIC access. */
+#define TLB_TAG_MMIO 1ull
+
 static void tlb_clear(struct cpu_tlb_entry *e)
 {
 	e->tag_r = e->tag_w = ~0ull;
@@ -99,7 +104,7 @@ void cpu_tlb_invlpg(struct cpu *c, uint64_t lin)
 	for (unsigned b = 0; b < 2; b++) {
 		struct cpu_tlb_entry *d = &c->tlb[b][(lin >> 12) & (CPU_TLB_SIZE - 1)];
 		struct cpu_tlb_entry *x = &c->itlb[b][(lin >> 12) & (CPU_ITLB_SIZE - 1)];
-		if (d->tag_r == page)
+		if ((d->tag_r & ~TLB_TAG_MMIO) == page)
 			tlb_clear(d);
 		if (x->tag_r == page)
 			tlb_clear(x);
@@ -158,17 +163,20 @@ static uint64_t translate_linear(struct cpu *c, uint64_t lin, enum mem_access ac
 	return w.pa;
 }
 
-/* A data-TLB hit for this access, or NULL: callers such as INS (one probe
- * per element) must not pay for a page walk each time. */
-static uint8_t *tlb_hit(struct cpu *c, uint64_t lin, enum mem_access acc, unsigned bank,
-			uint64_t *paddr)
+/* A data-TLB hit for this access: true, with *host the host pointer (NULL
+ * for a device page) and *paddr the physical address.  Callers such as INS
+ * (one probe per element) then pay no page walk. */
+static bool tlb_hit(struct cpu *c, uint64_t lin, enum mem_access acc, unsigned bank,
+		    uint64_t *paddr, uint8_t **host)
 {
 	const struct cpu_tlb_entry *e = &c->tlb[bank][(lin >> 12) & (CPU_TLB_SIZE - 1)];
-	if ((acc == ACC_WRITE ? e->tag_w : e->tag_r) != (lin & ~0xfffull))
-		return NULL;
+	uint64_t tag = acc == ACC_WRITE ? e->tag_w : e->tag_r;
+	if ((tag & ~TLB_TAG_MMIO) != (lin & ~0xfffull))
+		return false;
 	if (paddr)
 		*paddr = (e->paddr & ~0xfffull) | (lin & 0xfff);
-	return (uint8_t *)(uintptr_t)(lin + e->addend);
+	*host = tag & TLB_TAG_MMIO ? NULL : (uint8_t *)(uintptr_t)(lin + e->addend);
+	return true;
 }
 
 uint8_t *mem_translate_bank(struct cpu *c, uint64_t lin, enum mem_access acc, unsigned bank,
@@ -176,31 +184,37 @@ uint8_t *mem_translate_bank(struct cpu *c, uint64_t lin, enum mem_access acc, un
 {
 	unsigned flags;
 	bool writable;
-	uint8_t *hit = acc != ACC_EXEC ? tlb_hit(c, lin, acc, bank, paddr) : NULL;
-	if (hit)
-		return hit;
+	uint8_t *host;
+	if (acc != ACC_EXEC && tlb_hit(c, lin, acc, bank, paddr, &host))
+		return host;
 	uint64_t pa = translate_linear(c, lin, acc, bank, &flags, &writable);
 	if (paddr)
 		*paddr = pa;
-	if (pa >= c->ram_size)
-		return NULL;
 	uint64_t page = lin & ~0xfffull, ppage = pa & ~0xfffull;
+	bool mmio = pa >= c->ram_size;
 	struct cpu_tlb_entry *e;
 	if (acc == ACC_EXEC) {
 		/* Instruction fetches have their own TLB, as on real CPUs, so code
 		 * and data pages never evict each other. */
+		if (mmio)
+			return NULL;
 		e = &c->itlb[bank][(lin >> 12) & (CPU_ITLB_SIZE - 1)];
+		e->tag_r = page;
 		e->tag_w = ~0ull;
+	} else if (mmio) {
+		e = &c->tlb[bank][(lin >> 12) & (CPU_TLB_SIZE - 1)];
+		e->tag_r = page | TLB_TAG_MMIO;
+		e->tag_w = writable ? page | TLB_TAG_MMIO : ~0ull;
 	} else {
 		e = &c->tlb[bank][(lin >> 12) & (CPU_TLB_SIZE - 1)];
+		e->tag_r = page;
 		e->tag_w = writable && !c->page_code[ppage >> 12] ? page : ~0ull;
 	}
-	e->tag_r = page;
-	e->addend = (uintptr_t)(c->ram + ppage) - page;
+	e->addend = mmio ? 0 : (uintptr_t)(c->ram + ppage) - page;
 	e->paddr = ppage | flags;
 	if (flags & TLB_F_LARGE)
 		c->tlb_large = 1;
-	return c->ram + pa;
+	return mmio ? NULL : c->ram + pa;
 }
 
 uint8_t *mem_translate(struct cpu *c, uint64_t lin, enum mem_access acc, uint64_t *paddr)

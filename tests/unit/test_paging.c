@@ -158,6 +158,60 @@ static void test_translate_uses_tlb(void)
 	CU_ASSERT_EQUAL(sn_peek(c, f2 + 64, 8), 0x5a5a5a5a5a5a5a5aull);
 }
 
+/* Device pages (physical addresses outside RAM) are translated, checked
+ * and cached like RAM pages; the accesses reach the MMIO hooks. */
+static uint64_t mmio_last_pa;
+static int mmio_reads, mmio_writes;
+static uint64_t mmio_rd(struct cpu *c, uint64_t pa, int size)
+{
+	(void)c;
+	(void)size;
+	mmio_last_pa = pa;
+	mmio_reads++;
+	return 0x600d;
+}
+static void mmio_wr(struct cpu *c, uint64_t pa, int size, uint64_t v)
+{
+	(void)c;
+	(void)size;
+	(void)v;
+	mmio_last_pa = pa;
+	mmio_writes++;
+}
+
+static void test_mmio_pages(void)
+{
+	struct cpu *c = sn_cpu();
+	pu_long_mode(c, false);
+	c->mmio_read = mmio_rd;
+	c->mmio_write = mmio_wr;
+	const uint64_t a = 0x600000;
+	pu_map4(c, a, 0xfee00000, PU_UP);
+	CU_ASSERT_EQUAL(load(c, a + 0xb0), CPU_STOP_HLT);
+	CU_ASSERT_EQUAL(c->gpr[R_RAX], 0x600d);
+	CU_ASSERT_EQUAL(mmio_last_pa, 0xfee000b0);
+	CU_ASSERT_EQUAL(store(c, a + 0x80, 0), CPU_STOP_HLT);
+	CU_ASSERT_EQUAL(mmio_writes, 1);
+	CU_ASSERT(sn_peek(c, pu_slot4(c, a, 12), 8) & PTE_D);
+	/* cached: a PTE change shows only after INVLPG */
+	pu_map4(c, a, 0xfec00000, PU_UP);
+	CU_ASSERT_EQUAL(load(c, a + 0x10), CPU_STOP_HLT);
+	CU_ASSERT_EQUAL(mmio_last_pa, 0xfee00010);
+	cpu_tlb_invlpg(c, a);
+	CU_ASSERT_EQUAL(load(c, a + 0x10), CPU_STOP_HLT);
+	CU_ASSERT_EQUAL(mmio_last_pa, 0xfec00010);
+	CU_ASSERT_EQUAL(mmio_reads, 3);
+	/* rights apply: read-only, supervisor-only */
+	pu_map4(c, a, 0xfee00000, PTE_P);
+	cpu_tlb_invlpg(c, a);
+	CU_ASSERT_EQUAL(load(c, a), CPU_STOP_HLT);
+	PU_ASSERT_PF(c, store(c, a, 1), PFEC_P | PFEC_W, a);
+	c->cpl = 3;
+	PU_ASSERT_PF(c, load(c, a), PFEC_P | PFEC_U, a);
+	CU_ASSERT_EQUAL(mmio_writes, 1);
+	CU_ASSERT_EQUAL(mmio_reads, 4);
+}
+
 /* Implicit supervisor accesses (descriptor tables ...) at CPL 3. */
 static void test_sys_access(void)
 {
@@ -484,6 +538,7 @@ int main(void)
 		{ "TLB banks: CPL change without flush", test_bank_switch },
 		{ "implicit supervisor accesses at CPL 3", test_sys_access },
 		{ "mem_translate goes through the TLB", test_translate_uses_tlb },
+		{ "device pages: cached, checked", test_mmio_pages },
 		{ "NX, I/D flag, user fetch", test_nx },
 		{ "fetch crossing into a missing page", test_fetch_cross },
 		{ "block chains per privilege", test_chain_privilege },
