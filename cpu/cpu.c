@@ -51,10 +51,13 @@ void cpu_free(struct cpu *c)
 	c->page_code = NULL;
 }
 
+/* A TLB entry maps a linear page and does not depend on the code size, so a
+ * mode change keeps the TLB (32-bit code under a 64-bit kernel switches
+ * often); decoded blocks are per mode, and chains between them are dropped. */
 void cpu_set_mode(struct cpu *c, enum cpu_mode mode)
 {
 	c->mode = mode;
-	cpu_tlb_flush(c);
+	dcache_chain_reset(c);
 	c->block_break = true;
 }
 
@@ -97,6 +100,7 @@ void cpu_reset_flat64(struct cpu *c)
 	c->event_deadline = UINT64_MAX;
 	c->exc_vector = -1;
 	cpu_set_mode(c, CPU_MODE64);
+	cpu_tlb_flush(c);              /* a reset forgets every translation */
 }
 
 _Noreturn void cpu_exception(struct cpu *c, int vector, uint32_t error_code)
