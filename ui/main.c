@@ -12,8 +12,14 @@
  * with both headers) or an MB2-only image, the conventions are GRUB's
  * `multiboot2`/`module2`: CMDLINE alone, and ARGS alone.  An
  * image without a Multiboot header is a flat binary started in 64-bit mode
- * at CPL 0 at --load (default 0x100000).  With no IMAGE, nestlab runs its
- * built-in demo program (demo_guest.S) as a flat binary.
+ * at CPL 0 at --load (default 0x100000).
+ *
+ * With no IMAGE, nestlab boots its built-in default: the hypervisor nesthv
+ * with the teaching guest as its module, both built in this tree and
+ * embedded in the binary (builtin_images.S; the paths "builtin:nesthv.elf"
+ * and "builtin:guest.elf" name them).  On the default CPU model (novt, no
+ * VMX/SVM) nesthv picks its paravirtual backend.  `--demo` runs instead the
+ * small flat program of demo_guest.S on the bare interpreter.
  *
  * The guest's serial port (COM1) and debug console (port 0xE9) go to stdout;
  * nestlab's own messages go to stderr.  Exit statuses:
@@ -41,13 +47,17 @@ enum {
 #define MAX_MODULES 32
 
 extern const uint8_t demo_guest_start[], demo_guest_end[];
+#ifdef NESTLAB_BUILTIN_IMAGES
+extern const uint8_t builtin_nesthv_start[], builtin_nesthv_end[];
+extern const uint8_t builtin_guest_start[], builtin_guest_end[];
+#endif
 
 struct run_opts {
 	const char *cpu;
 	uint64_t mem_mb;
 	uint64_t max_insns;
 	uint64_t load;
-	bool load_given, mb2, stats;
+	bool load_given, mb2, stats, demo;
 	const char *append;
 	const char *image;
 	const char *mods[MAX_MODULES];
@@ -59,7 +69,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: nestlab [run] [options] [IMAGE [MODULE...]]\n"
 		"  IMAGE         a Multiboot 1/2 kernel, or a flat 64-bit binary\n"
-		"                (default: the built-in demo)\n"
+		"                (default: nesthv with the teaching guest, built in)\n"
 		"  MODULE        \"FILE [ARGS]\": a Multiboot module and its string\n"
 		"  --cpu M       novt (default), vmx, svm\n"
 		"  --mem MB      guest RAM in MiB (default 128, at most 3072)\n"
@@ -68,6 +78,7 @@ static void usage(FILE *f)
 		"  --load ADDR   load a flat binary here and start it (default 0x100000)\n"
 		"  --multiboot2  use the Multiboot 2 header when an image has both\n"
 		"  --stats       print instructions retired and speed on stderr\n"
+		"  --demo        run the small built-in flat program instead\n"
 		"exit status: the guest's port 0xF4 value; 64 usage, 65 bad image,\n"
 		"  66 emulator error, 67 guest exception (flat), 68 --max-insns,\n"
 		"  69 halted for good, 70 triple fault\n");
@@ -103,6 +114,8 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 			exit(0);
 		} else if (strcmp(a, "--stats") == 0) {
 			o->stats = true;
+		} else if (strcmp(a, "--demo") == 0) {
+			o->demo = true;
 		} else if (strcmp(a, "--multiboot2") == 0) {
 			o->mb2 = true;
 		} else if (strcmp(a, "--cpu") == 0 && has_val) {
@@ -135,9 +148,35 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 	return 0;
 }
 
+/* The built-in images, by their "builtin:NAME" paths; NULL if unknown. */
+static uint8_t *builtin(const char *path, size_t *len)
+{
+	const uint8_t *start = NULL, *end = NULL;
+#ifdef NESTLAB_BUILTIN_IMAGES
+	if (strcmp(path, "builtin:nesthv.elf") == 0) {
+		start = builtin_nesthv_start;
+		end = builtin_nesthv_end;
+	} else if (strcmp(path, "builtin:guest.elf") == 0) {
+		start = builtin_guest_start;
+		end = builtin_guest_end;
+	}
+#endif
+	if (!start) {
+		fprintf(stderr, "nestlab: no built-in image '%s'\n", path);
+		return NULL;
+	}
+	*len = (size_t)(end - start);
+	uint8_t *copy = malloc(*len);
+	if (copy)
+		memcpy(copy, start, *len);
+	return copy;
+}
+
 /* Read a whole file; NULL with a message on failure. */
 static uint8_t *slurp(const char *path, size_t *len)
 {
+	if (strncmp(path, "builtin:", 8) == 0)
+		return builtin(path, len);
 	FILE *f = fopen(path, "rb");
 	if (!f) {
 		fprintf(stderr, "nestlab: cannot open '%s': %s\n", path, strerror(errno));
@@ -283,6 +322,12 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
+#ifdef NESTLAB_BUILTIN_IMAGES
+	if (!o.image && !o.demo) {
+		o.image = "builtin:nesthv.elf";
+		o.mods[o.nmods++] = "builtin:guest.elf";
+	}
+#endif
 	struct machine_config cfg;
 	machine_config_default(&cfg);
 	cfg.model = cpu_model_find(o.cpu);

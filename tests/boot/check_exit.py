@@ -2,9 +2,10 @@
 """check_exit.py - run a nestlab command and check its exit status and the
 message it leaves on stderr (the documented statuses of `nestlab run`).
 
-  check_exit.py STATUS REGEX [--stdin-file F] -- COMMAND...
+  check_exit.py STATUS REGEX [--stdout RX]... [--stdin-file F] -- COMMAND...
 
-Passes when COMMAND exits with STATUS and some stderr line matches REGEX.
+Passes when COMMAND exits with STATUS, some stderr line matches REGEX and,
+for each --stdout RX, some stdout line matches RX.
 """
 import re
 import subprocess
@@ -24,6 +25,10 @@ def main():
         errors.append(f"exit status {r.returncode}, expected {status}")
     if not re.search(rx, err):
         errors.append(f"no stderr line matches {rx!r}")
+    opts = sys.argv[3:sys.argv.index("--")]
+    for k, a in enumerate(opts[:-1]):
+        if a == "--stdout" and not re.search(opts[k + 1], out, re.M):
+            errors.append(f"no stdout line matches {opts[k + 1]!r}")
     if errors:
         print("FAIL: " + "; ".join(errors))
         return 1
