@@ -101,8 +101,9 @@ def run(args):
         cmd = [bochs, "-q", "-f", rc]
         print("$ " + " ".join(cmd) + f"   # cpu: model={args.cpu_model}, iso {iso}")
         t0 = time.time()
+        errlog = open(os.path.join(tmp, "stderr.txt"), "w+")
         p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL)
+                             stderr=errlog)
         p.stdin.write(b"c\n")
         p.stdin.flush()
         try:
@@ -112,6 +113,14 @@ def run(args):
             p.wait()
         secs = time.time() - t0
         out = open(serial, encoding="utf-8", errors="replace").read() if os.path.exists(serial) else ""
+        if "nesthv: exit value" not in out:
+            # Say why: Bochs that quits at once (a second Bochs holding the
+            # rfb display's port, a bad option) leaves its reason on stderr.
+            errlog.seek(0)
+            tail = errlog.read()[-1500:]
+            out += f"\n(no exit marker: Bochs exit code {p.returncode} after {secs:.1f} s; " \
+                   f"its stderr ends:\n{tail})\n"
+        errlog.close()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     start = out.find("nesthv: hello")
