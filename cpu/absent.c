@@ -1,0 +1,53 @@
+/*
+ * absent.c - instructions of features the CPU models do not offer.
+ *
+ * Each of these belongs to a CPUID feature that no Nestlab model reports
+ * (model.c), or to a processor mode Nestlab does not have.  A real CPU
+ * without the feature raises #UD for them, and so does Nestlab: that is the
+ * architectural behaviour, not a placeholder.  When a model gains the
+ * feature, its handler moves to the file of its class and leaves this one.
+ *
+ *   SMAP (CPUID.7:EBX[20])      CLAC, STAC
+ *   SMX (CPUID.1:ECX[6])        GETSEC
+ *   SSE/SSE2 (CPUID.1:EDX[25,26]) LDMXCSR, STMXCSR, LFENCE, MFENCE, SFENCE
+ *   MONITOR (CPUID.1:ECX[3])    MONITOR, MWAIT
+ *   FSGSBASE (CPUID.7:EBX[0])   RDFSBASE, RDGSBASE, WRFSBASE, WRGSBASE
+ *   RDRAND / RDSEED             RDRAND, RDSEED
+ *   XSAVE (CPUID.1:ECX[26])     XGETBV, XSETBV
+ *   SMM                         RSM (#UD outside system-management mode)
+ *
+ * RDPMC is different: it exists on every x86-64, but Nestlab has no
+ * performance-monitoring counters (CPUID leaf 0Ah is zero), so every ECX
+ * names an invalid counter: #GP(0) (SDM Vol. 2 RDPMC).
+ */
+#include "cpu.h"
+#include "insn.h"
+
+#define ABSENT(name) \
+	void op_##name(struct cpu *c, const struct insn *i) { (void)i; cpu_ud(c); }
+ABSENT(clac)
+ABSENT(stac)
+ABSENT(getsec)
+ABSENT(ldmxcsr_Md)
+ABSENT(stmxcsr_Md)
+ABSENT(lfence)
+ABSENT(mfence)
+ABSENT(sfence)
+ABSENT(monitor)
+ABSENT(mwait)
+ABSENT(rdfsbase_Ry)
+ABSENT(rdgsbase_Ry)
+ABSENT(wrfsbase_Ry)
+ABSENT(wrgsbase_Ry)
+ABSENT(rdrand_Rv)
+ABSENT(rdseed_Rv)
+ABSENT(xgetbv)
+ABSENT(xsetbv)
+ABSENT(rsm)
+#undef ABSENT
+
+void op_rdpmc(struct cpu *c, const struct insn *i)
+{
+	(void)i;
+	cpu_gp0(c);
+}
