@@ -35,9 +35,12 @@
 #define MB1_SEARCH       8192          /* MB1 spec 3.1.1 */
 #define MB2_SEARCH       32768         /* MB2 spec 3.1.1 */
 
-/* Where the boot information goes (as QEMU: low memory, 0x9000 up), unless
- * the kernel sits there; then right after the kernel and its modules. */
-#define LOADER_INFO_BASE  0x9000u
+/* Where the boot information goes (as QEMU: low memory, the MBI at 0x9500 -
+ * QEMU's hw/i386/multiboot.c puts its E820 buffer at 0x9000 and the MBI
+ * 0x500 above it; a kernel's register dump shows the address, so nesthv's
+ * panic output differed), unless the kernel sits there; then right after
+ * the kernel and its modules. */
+#define LOADER_INFO_BASE  0x9500u
 #define LOADER_INFO_LIMIT 0x9fc00u     /* start of the EBDA, reserved */
 #define LOADER_NAME "nestlab"          /* boot loader name tag/field */
 

@@ -3,7 +3,7 @@
  *
  * Modules go page-aligned after the kernel (both specs let the kernel ask
  * for that; we always do it).  The information itself goes to low memory at
- * 0x9000 as QEMU puts it, or, if the kernel or a module sits there, to the
+ * 0x9500 as QEMU puts it, or, if the kernel or a module sits there, to the
  * first page after the last module.  It is built in a host buffer with its
  * final guest address known, then copied in.
  *
