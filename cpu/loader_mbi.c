@@ -2,9 +2,11 @@
  * loader_mbi.c - the boot information a Multiboot kernel finds at EBX.
  *
  * Modules go page-aligned after the kernel (both specs let the kernel ask
- * for that; we always do it).  The information itself goes to low memory at
- * 0x9500 as QEMU puts it, or, if the kernel or a module sits there, to the
- * first page after the last module.  It is built in a host buffer with its
+ * for that; we always do it); for Multiboot 1, as QEMU, the module list and
+ * the strings take the page(s) between the kernel and its modules.  The
+ * rest of the information goes to low memory at 0x9500 as QEMU puts it, or,
+ * if the kernel or a module sits there, to the first page after the last
+ * module.  It is built in a host buffer with its
  * final guest address known, then copied in.
  *
  * MB1 (spec 3.3)                          MB2 (spec 3.6): u32 total_size,
@@ -131,10 +133,28 @@ int loader_mbi1(struct cpu *c, const struct loader_image *img, const struct load
 {
 	uint64_t *mod_at = calloc(img->nmods + 1, sizeof *mod_at);
 	struct mbw w = { 0 };
-	if (!mod_at || place(c, img, lay, mod_at, &w, err, n) < 0) {
+	/* QEMU (hw/i386/multiboot.c) keeps the module list, the command lines
+	 * and its loader name in the page(s) right after the kernel, and loads
+	 * the modules after those; the MBI and memory map stay low.  Do the
+	 * same, so module addresses and the frames a kernel finds reserved (e.g.
+	 * nesthv's "mfn" lines) are QEMU's.  hw: that area (base 0: not used,
+	 * when it would not fit in RAM). */
+	struct loader_layout ql = *lay;
+	struct mbw hw = { 0 };
+	size_t strs = 16u * img->nmods + strlen(img->cmdline ? img->cmdline : "") + 1 + sizeof LOADER_NAME;
+	for (unsigned k = 0; k < img->nmods; k++)
+		strs += strlen(img->mods[k].cmdline ? img->mods[k].cmdline : "") + 1;
+	if (loader_in_ram(c, PAGE_UP(lay->hi), PAGE_UP(strs)) && (hw.buf = calloc(1, strs))) {
+		hw.cap = strs;
+		hw.base = PAGE_UP(lay->hi);
+		ql.hi = hw.base + PAGE_UP(strs);
+	}
+	if (!mod_at || place(c, img, &ql, mod_at, &w, err, n) < 0) {
 		free(mod_at);
+		free(hw.buf);
 		return mod_at ? -1 : loader_err(err, n, "out of memory");
 	}
+	struct mbw *sw = hw.buf ? &hw : &w;    /* where module list and strings go */
 	size_t info = w_alloc(&w, 88, 8);
 	struct mmap_ent e[4];
 	int ne = pc_memory_map(c, e);
@@ -145,23 +165,27 @@ int loader_mbi1(struct cpu *c, const struct loader_image *img, const struct load
 		w_put(&w, mm + 24u * k + 12, e[k].len, 8);
 		w_put(&w, mm + 24u * k + 20, e[k].type, 4);
 	}
-	size_t mods = w_alloc(&w, 16u * img->nmods, 8);
+	size_t mods = w_alloc(sw, 16u * img->nmods, 8);
 	for (unsigned k = 0; k < img->nmods; k++) {
-		w_put(&w, mods + 16u * k, mod_at[k], 4);
-		w_put(&w, mods + 16u * k + 4, mod_at[k] + img->mods[k].len, 4);
-		w_put(&w, mods + 16u * k + 8, w_str(&w, img->mods[k].cmdline ? img->mods[k].cmdline : ""), 4);
+		w_put(sw, mods + 16u * k, mod_at[k], 4);
+		w_put(sw, mods + 16u * k + 4, mod_at[k] + img->mods[k].len, 4);
+		w_put(sw, mods + 16u * k + 8, w_str(sw, img->mods[k].cmdline ? img->mods[k].cmdline : ""), 4);
 	}
 	/* flags: 0 memory, 2 cmdline, 3 modules, 6 memory map, 9 loader name */
 	w_put(&w, info, (1u << 0) | (1u << 2) | (1u << 3) | (1u << 6) | (1u << 9), 4);
 	w_put(&w, info + 4, c->ram_size < 0xa0000 ? c->ram_size >> 10 : 639, 4);
 	w_put(&w, info + 8, mem_upper_kib(c), 4);
-	w_put(&w, info + 16, w_str(&w, img->cmdline ? img->cmdline : ""), 4);
+	w_put(&w, info + 16, w_str(sw, img->cmdline ? img->cmdline : ""), 4);
 	w_put(&w, info + 20, img->nmods, 4);
-	w_put(&w, info + 24, w.base + mods, 4);
+	w_put(&w, info + 24, sw->base + mods, 4);
 	w_put(&w, info + 44, 24u * ne, 4);
 	w_put(&w, info + 48, w.base + mm, 4);
-	w_put(&w, info + 64, w_str(&w, LOADER_NAME), 4);
-	finish(c, &w, img, mod_at, lay, b);
+	w_put(&w, info + 64, w_str(sw, LOADER_NAME), 4);
+	if (hw.buf) {
+		cpu_phys_write(c, hw.base, hw.buf, hw.pos);
+		free(hw.buf);
+	}
+	finish(c, &w, img, mod_at, &ql, b);
 	free(mod_at);
 	return 0;
 }

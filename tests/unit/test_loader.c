@@ -110,6 +110,12 @@ static void check_mbi1(struct cpu *c, const struct loader_boot *b)
 	uint32_t mods = ram32(c, mbi + 24);
 	CU_ASSERT_EQUAL(ram32(c, mods) % 4096, 0);
 	CU_ASSERT(ram32(c, mods) >= b->kernel_hi);
+	/* QEMU's layout: module list and strings in the page after the kernel,
+	 * the modules after that page. */
+	uint32_t after = (uint32_t)((b->kernel_hi + 0xfff) & ~0xfffull);
+	CU_ASSERT_EQUAL(mods, after);
+	CU_ASSERT_EQUAL(ram32(c, mods), after + 0x1000);
+	CU_ASSERT_EQUAL(ram32(c, mods + 8), after + 32);   /* first module string */
 	CU_ASSERT_EQUAL(ram32(c, mods + 4) - ram32(c, mods), 10);
 	CU_ASSERT(memcmp(c->ram + ram32(c, mods), "module-one", 10) == 0);
 	CU_ASSERT_STRING_EQUAL(ram_str(c, ram32(c, mods + 8)), "mod1 arg=1");
