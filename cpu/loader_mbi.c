@@ -20,8 +20,9 @@
  *                                           0 end (size 8)
  *
  * The memory map is a PC's: conventional memory up to the EBDA at 0x9FC00,
- * the BIOS area 0xF0000-0xFFFFF reserved, then RAM from 1 MiB to the end of
- * guest RAM (devices live above it: the I/O APIC and local APIC MMIO).
+ * the BIOS area 0xF0000-0xFFFFF reserved, then RAM from 1 MiB to 128 KiB
+ * below the end of guest RAM, that last 128 KiB reserved as SeaBIOS does
+ * (devices live above it: the I/O APIC and local APIC MMIO).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +33,14 @@
 
 struct mmap_ent { uint64_t base, len; uint32_t type; };
 
-static int pc_memory_map(const struct cpu *c, struct mmap_ent e[4])
+/* SeaBIOS keeps the top 128 KiB of RAM for its ACPI tables and reports it
+ * reserved (E820), and QEMU's Multiboot info carries that map: with -m 128M
+ * a kernel finds RAM from 1 MiB to 0x7fe0000 (nesthv counts 32 fewer free
+ * frames on QEMU than it did here).  We reserve the same, so a kernel that
+ * prints its memory sees QEMU's numbers. */
+#define PC_FIRMWARE_TOP 0x20000u
+
+static int pc_memory_map(const struct cpu *c, struct mmap_ent e[5])
 {
 	uint64_t ram = c->ram_size;
 	int n = 0;
@@ -41,8 +49,12 @@ static int pc_memory_map(const struct cpu *c, struct mmap_ent e[4])
 		e[n++] = (struct mmap_ent){ 0x9fc00, 0x400, 2 };
 	if (ram > 0xf0000)
 		e[n++] = (struct mmap_ent){ 0xf0000, 0x10000, 2 };
-	if (ram > 0x100000)
+	if (ram > 0x100000 + 2 * PC_FIRMWARE_TOP) {
+		e[n++] = (struct mmap_ent){ 0x100000, ram - 0x100000 - PC_FIRMWARE_TOP, 1 };
+		e[n++] = (struct mmap_ent){ ram - PC_FIRMWARE_TOP, PC_FIRMWARE_TOP, 2 };
+	} else if (ram > 0x100000) {
 		e[n++] = (struct mmap_ent){ 0x100000, ram - 0x100000, 1 };
+	}
 	return n;
 }
 
@@ -156,7 +168,7 @@ int loader_mbi1(struct cpu *c, const struct loader_image *img, const struct load
 	}
 	struct mbw *sw = hw.buf ? &hw : &w;    /* where module list and strings go */
 	size_t info = w_alloc(&w, 88, 8);
-	struct mmap_ent e[4];
+	struct mmap_ent e[5];
 	int ne = pc_memory_map(c, e);
 	size_t mm = w_alloc(&w, 24u * ne, 8);
 	for (int k = 0; k < ne; k++) {
@@ -232,7 +244,7 @@ int loader_mbi2(struct cpu *c, const struct loader_image *img, const struct load
 	w_put(&w, f, c->ram_size < 0xa0000 ? c->ram_size >> 10 : 639, 4);
 	w_put(&w, f + 4, mem_upper_kib(c), 4);
 	tag_end(&w, t);
-	struct mmap_ent e[4];
+	struct mmap_ent e[5];
 	int ne = pc_memory_map(c, e);
 	t = tag_begin(&w, 6);
 	f = w_alloc(&w, 8 + 24u * ne, 8);

@@ -121,12 +121,15 @@ static void check_mbi1(struct cpu *c, const struct loader_boot *b)
 	CU_ASSERT_STRING_EQUAL(ram_str(c, ram32(c, mods + 8)), "mod1 arg=1");
 	CU_ASSERT_EQUAL(ram32(c, mods + 16), ram32(c, mods) + 4096);
 	CU_ASSERT_STRING_EQUAL(ram_str(c, ram32(c, mods + 24)), "mod2");
-	CU_ASSERT_EQUAL(ram32(c, mbi + 44), 4 * 24);
+	CU_ASSERT_EQUAL(ram32(c, mbi + 44), 5 * 24);
 	uint32_t mm = ram32(c, mbi + 48);
 	CU_ASSERT_EQUAL(ram32(c, mm), 20);
 	CU_ASSERT_EQUAL(ram32(c, mm + 4 + 3 * 24), 0x100000);  /* entry 3: RAM at 1 MiB */
-	CU_ASSERT_EQUAL(ram32(c, mm + 12 + 3 * 24), UT_RAM - 0x100000);
+	CU_ASSERT_EQUAL(ram32(c, mm + 12 + 3 * 24), UT_RAM - 0x100000 - 0x20000);
 	CU_ASSERT_EQUAL(ram32(c, mm + 20 + 3 * 24), 1);
+	CU_ASSERT_EQUAL(ram32(c, mm + 4 + 4 * 24), UT_RAM - 0x20000);  /* SeaBIOS's top */
+	CU_ASSERT_EQUAL(ram32(c, mm + 12 + 4 * 24), 0x20000);          /* 128 KiB, as */
+	CU_ASSERT_EQUAL(ram32(c, mm + 20 + 4 * 24), 2);                /* on QEMU */
 	CU_ASSERT_EQUAL(ram32(c, mm + 20 + 1 * 24), 2);        /* EBDA reserved */
 	CU_ASSERT_STRING_EQUAL(ram_str(c, ram32(c, mbi + 64)), "nestlab");
 }
@@ -264,7 +267,7 @@ static void test_mb2_elf(void)
 	CU_ASSERT(t && ram32(c, t + 8) == 639);
 	t = mb2_find(c, b.info, 6);
 	CU_ASSERT_FATAL(t != 0);
-	CU_ASSERT_EQUAL(ram32(c, t + 4), 16 + 4 * 24);
+	CU_ASSERT_EQUAL(ram32(c, t + 4), 16 + 5 * 24);
 	CU_ASSERT_EQUAL(ram32(c, t + 8), 24);
 	CU_ASSERT_EQUAL(ram32(c, t + 16 + 3 * 24), 0x100000);
 	CU_ASSERT(mb2_find(c, b.info, 0) != 0);             /* end tag */
