@@ -6,7 +6,8 @@
  *
  * `nestlab run IMAGE` boots IMAGE on the small PC (cpu/machine.c) as
  * `qemu-system-x86_64 -kernel IMAGE` would: a Multiboot kernel (cpu/loader.c)
- * gets the command line "IMAGE CMDLINE" (QEMU's convention for Multiboot 1)
+ * gets the command line "IMAGE CMDLINE" (QEMU's convention for Multiboot 1,
+ * with the space also when CMDLINE is empty)
  * and the modules, each "FILE [ARGS]" as QEMU's -initrd takes them, with
  * that whole string as the module's string.  With --multiboot2 (an image
  * with both headers) or an MB2-only image, the conventions are GRUB's
@@ -265,7 +266,7 @@ static int load(struct machine *mc, const struct run_opts *o, struct loader_boot
 		if (!cmdline)
 			goto out;
 		if (kind == LOADER_MB1)
-			snprintf(cmdline, n, "%s%s%s", o->image, *args ? " " : "", args);
+			snprintf(cmdline, n, "%s %s", o->image, args);   /* QEMU: "IMAGE " even without -append */
 		else
 			snprintf(cmdline, n, "%s", args);
 		im.cmdline = cmdline;
