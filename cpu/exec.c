@@ -68,8 +68,10 @@ static bool after_unwind(struct cpu *c, enum cpu_stop *r)
 		return true;
 	}
 	c->halted = false;
+	/* Delivery changes nothing block chains depend on that does not reset
+	 * them itself (a CS base or mode change, seg.c / cpu.c); and run_loop
+	 * starts again with no previous block. */
 	cpu_deliver_exception(c);                /* may longjmp here again */
-	dcache_chain_reset(c);
 	if (c->shutdown) {
 		*r = CPU_STOP_SHUTDOWN;
 		return true;
