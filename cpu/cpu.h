@@ -23,6 +23,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "event.h"
+
 struct insn;
 struct cpu;
 struct cpu_model;
@@ -225,7 +227,18 @@ struct cpu {
 	void (*mmio_write)(struct cpu *c, uint64_t pa, int size, uint64_t v);
 	bool (*msr_hook)(struct cpu *c, uint32_t msr, uint64_t *v, bool write);
 	char error[160];              /* set with CPU_STOP_ERROR */
+
+	/* --- observer: who watches crossings between worlds (event.h) -------- */
+	cpu_observer_fn observer;     /* NULL: nobody watches */
+	void *observer_opaque;
 };
+
+/* Report a crossing to the observer, if any (event.h). */
+static inline void cpu_event_emit(struct cpu *c, const struct cpu_event *ev)
+{
+	if (__builtin_expect(c->observer != NULL, 0))
+		c->observer(c, ev, c->observer_opaque);
+}
 
 /* Lifecycle. */
 int  cpu_init(struct cpu *c, const struct cpu_model *model, uint64_t ram_bytes);
