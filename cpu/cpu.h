@@ -125,6 +125,12 @@ struct cpu_msrs {
 	uint64_t apic_base, pat, misc_enable, tsc_aux;
 };
 
+/* The machine-check banks' writable state (mce.c): all empty, never raised. */
+struct cpu_mce {
+	uint64_t mcg_status, mcg_ctl;
+	uint64_t bank_ctl[4];
+};
+
 /* Lazy arithmetic flags (see flags.h for the encoding). */
 struct cpu_lazy_flags {
 	uint64_t res;       /* result, sign-extended to 64 bits: gives SF, ZF, PF */
@@ -168,6 +174,7 @@ struct cpu {
 	struct cpu_dtable gdtr, idtr;
 	struct cpu_segment ldtr, tr;
 	struct cpu_msrs msr;
+	struct cpu_mce mce;
 	struct cpu_fpu fpu;
 	uint64_t tsc_offset;
 	int cpl;
@@ -189,6 +196,7 @@ struct cpu {
 	/* --- the instruction now executing ---------------------------------- */
 	uint64_t insn_rip;            /* RIP of the instruction start */
 	bool block_break;             /* leave the current decoded block */
+	bool rf_suppress;             /* RF was 1 at its start: no instruction breakpoint */
 
 	/* --- exceptions -------------------------------------------------------- */
 	jmp_buf *unwind;              /* set by cpu_run() */

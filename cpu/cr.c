@@ -6,7 +6,7 @@
  *   0F 21 /r  MOV r, DRn      0F 23 /r  MOV DRn, r     (DR0-DR7)
  *   0F 06     CLTS            0F 01 /6  LMSW Ew        0F 01 /4  SMSW Ew
  *   0F 01 /7  INVLPG m        0F 08     INVD           0F 09     WBINVD
- *   0F AE /7  CLFLUSH m8
+ *   0F AE /7  CLFLUSH m8      0F AE E8  LFENCE   0F AE F0  MFENCE   0F AE F8  SFENCE
  *
  * All but SMSW and CLFLUSH need CPL 0 (#GP(0) otherwise, and always in
  * virtual-8086 mode).  Writing CR0, CR3 and CR4 is where paging is switched
@@ -97,7 +97,7 @@ void cpu_write_cr3(struct cpu *c, uint64_t v)
  * and VMXE on a model with VMX.  Everything else is reserved: #GP. */
 uint64_t cpu_cr4_valid(const struct cpu *c)
 {
-	uint64_t ok = CR4_TSD | CR4_PSE | CR4_PAE | CR4_PGE | CR4_OSFXSR | CR4_OSXMMEXCPT;
+	uint64_t ok = CR4_TSD | CR4_PSE | CR4_PAE | CR4_MCE | CR4_PGE | CR4_OSFXSR | CR4_OSXMMEXCPT;
 	if (c->model && c->model->has_vmx)
 		ok |= CR4_VMXE;
 	return ok;
@@ -266,3 +266,13 @@ void op_clflush_Mb(struct cpu *c, const struct insn *i)
 {
 	mem_translate(c, insn_lin_chk(c, i, 1, false), ACC_READ, NULL);
 }
+
+/* LFENCE, MFENCE, SFENCE order loads and stores (SDM Vol. 2).  Nestlab runs
+ * one instruction at a time with no store buffer, so every access is
+ * already globally visible in program order and a fence has nothing to
+ * wait for.  They are SSE2 instructions, and SSE2 is part of every x86-64
+ * processor (software such as an x2APIC IPI helper fences without asking
+ * CPUID), so they execute in every model, at any CPL. */
+void op_lfence(struct cpu *c, const struct insn *i) { (void)c; (void)i; }
+void op_mfence(struct cpu *c, const struct insn *i) { (void)c; (void)i; }
+void op_sfence(struct cpu *c, const struct insn *i) { (void)c; (void)i; }

@@ -25,5 +25,7 @@ uint64_t cpu_cr4_valid(const struct cpu *c);
 /* Power-on values of MSRs, DR6/DR7 and the x87/SSE control words (msr.c);
  * cpu_init() calls it. */
 void cpu_msr_reset(struct cpu *c);
+/* Machine-check and platform MSRs (mce.c): false if msr is none of them. */
+bool cpu_msr_mce(struct cpu *c, uint32_t msr, uint64_t *v, bool write);
 
 #endif

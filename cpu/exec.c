@@ -50,6 +50,20 @@ static void run_block(struct cpu *c, const struct dblock *b, uint64_t budget)
 	}
 }
 
+/* RFLAGS.RF = 1 (loaded by IRET, or left by a REP string instruction that
+ * yielded between iterations): the next instruction runs alone, with
+ * instruction breakpoints suppressed for it (rf_suppress), and RF is clear
+ * once it has completed (SDM Vol. 3 18.3.1.1: "the processor clears RF
+ * after every instruction completes successfully"; a REP that yields again
+ * sets it again).  A fault on it pushes RF = 1 anyway (interrupt.c). */
+static void run_rf_insn(struct cpu *c, const struct dblock *b)
+{
+	c->rflags &= ~FLAG_RF;
+	c->rf_suppress = true;
+	run_block(c, b, 1);
+	c->rf_suppress = false;
+}
+
 /* After a longjmp: fix RIP and the count for the kind of event, then deliver
  * it or report it.  Returns true when the run must stop with *r. */
 static bool after_unwind(struct cpu *c, enum cpu_stop *r)
@@ -59,6 +73,7 @@ static bool after_unwind(struct cpu *c, enum cpu_stop *r)
 		*r = CPU_STOP_ERROR;
 		return true;
 	}
+	c->rf_suppress = false;
 	if (c->exc_type >= EXC_TYPE_SOFT_INT)
 		c->icount++;
 	else
@@ -138,6 +153,11 @@ static __attribute__((noinline)) enum cpu_stop run_loop(struct cpu *c, uint64_t 
 		 * one-instruction window, SDM Vol. 2 STI). */
 		if (unlikely(c->intr_inhibit_until > c->icount) && c->intr_inhibit_until < stop_at)
 			stop_at = c->intr_inhibit_until;
+		if (unlikely(c->rflags & FLAG_RF)) {
+			run_rf_insn(c, b);
+			prev = NULL;
+			continue;
+		}
 		run_block(c, b, stop_at > c->icount ? stop_at - c->icount : 1);
 		prev = b;
 	}

@@ -211,6 +211,24 @@ static void read_gate(struct cpu *c, const struct event *ev, struct gate *g)
 	g->new_cpl = (desc_type(d) & DESC_TYPE_CONF) ? c->cpl : desc_dpl(d);
 }
 
+/* The RFLAGS image an event pushes (SDM Vol. 3 6.13 / 18.3.1.1): RF is 1
+ * for every fault-class exception, so that the handler's IRET re-runs the
+ * faulting instruction without re-triggering an instruction breakpoint on
+ * it; an instruction-breakpoint #DB itself (a fault too) pushes RF as it
+ * is, like traps, interrupts and aborts (#DF, #MC).  RF set by a REP string
+ * instruction that yielded between iterations is in c->rflags already. */
+static uint64_t pushed_flags(struct cpu *c, const struct event *ev)
+{
+	static const uint32_t faults = 1u << VEC_DE | 1u << VEC_BR | 1u << VEC_UD |
+		1u << VEC_NM | 1u << VEC_TS | 1u << VEC_NP | 1u << VEC_SS | 1u << VEC_GP |
+		1u << VEC_PF | 1u << VEC_MF | 1u << VEC_AC | 1u << VEC_XM | 1u << VEC_VE |
+		1u << VEC_CP;
+	uint64_t f = cpu_get_rflags(c);
+	if (ev->type == EXC_TYPE_HW && ev->vec < 32 && (faults >> ev->vec & 1))
+		f |= FLAG_RF;
+	return f;
+}
+
 /* The flags a gate clears (SDM Vol. 3 6.12.1.3): TF, VM, RF, NT always,
  * IF for an interrupt gate (not a trap gate). */
 static uint64_t gate_flags(uint64_t f, const struct gate *g)
@@ -246,7 +264,7 @@ static void deliver_long(struct cpu *c, const struct event *ev)
 	int n = ev->has_err ? 6 : 5;
 	if (!addr_canonical(rsp) || !addr_canonical(rsp - 8 * (uint64_t)n))
 		cpu_exception(c, VEC_SS, ext);
-	uint64_t f = cpu_get_rflags(c);
+	uint64_t f = pushed_flags(c, ev);
 	struct frame fr = { 0, rsp, ~0ull, g.new_cpl < 3, false };
 	frame_push(c, &fr, 8, c->seg[SEG_SS].sel);
 	frame_push(c, &fr, 8, c->gpr[R_RSP]);
@@ -300,7 +318,7 @@ static void deliver_prot(struct cpu *c, const struct event *ev)
 			    ss32 ? 0xffffffffull : 0xffff, g.new_cpl < 3, true };
 	int n = 3 + (v86 ? 4 : 0) + (inner ? 2 : 0) + (ev->has_err ? 1 : 0);
 	frame_check(c, &ss, fr.sp, (uint64_t)(n * sz), inner ? (ss.sel & 0xfffc) | ext : ext);
-	uint64_t f = cpu_get_rflags(c);
+	uint64_t f = pushed_flags(c, ev);
 	if (v86) {
 		frame_push(c, &fr, sz, c->seg[SEG_GS].sel);
 		frame_push(c, &fr, sz, c->seg[SEG_FS].sel);

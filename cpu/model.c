@@ -9,7 +9,8 @@
  * PAE, PGE, 1 GiB pages, PAT, MSR, CLFLUSH and FXSR, and the machine's
  * local APIC adds APIC and x2APIC (not the TSC-deadline timer).  Deliberately absent:
  * the x87 FPU bit and SSE (FXSAVE moves their state, nothing executes it),
- * BMI1 (it would promise ANDN, BEXTR ... and not only TZCNT), MTRR, MCE.
+ * BMI1 (it would promise ANDN, BEXTR ... and not only TZCNT), MTRR.  MCE
+ * and MCA are claimed: the banks exist and stay empty (mce.c).
  * VMX and SVM stay off in every model until the VT-x and AMD-V work lands:
  * the `vmx` and `svm` models differ from `novt` only in vendor and brand
  * for now, and has_vmx/has_svm are false everywhere.
@@ -40,10 +41,12 @@
 #define F1D_TSC    (1u << 4)
 #define F1D_MSR    (1u << 5)     /* RDMSR/WRMSR (msr.c) */
 #define F1D_PAE    (1u << 6)     /* PAE paging (paging.c) */
+#define F1D_MCE    (1u << 7)     /* machine-check exception, CR4.MCE (mce.c) */
 #define F1D_CX8    (1u << 8)
 #define F1D_APIC   (1u << 9)     /* local APIC (machine: cpu/dev/lapic.c) */
 #define F1D_SEP    (1u << 11)    /* SYSENTER/SYSEXIT (syscall.c) */
 #define F1D_PGE    (1u << 13)    /* global pages, CR4.PGE (mem.c) */
+#define F1D_MCA    (1u << 14)    /* machine-check architecture: MCG_CAP, banks (mce.c) */
 #define F1D_CMOV   (1u << 15)
 #define F1D_PAT    (1u << 16)    /* IA32_PAT MSR (msr.c; types not modelled) */
 #define F1D_PSE36  (1u << 17)    /* 4 MiB pages above 4 GiB (paging.c) */
@@ -63,8 +66,8 @@
 #define F81C_LAHF    (1u << 0)
 #define F81C_LZCNT   (1u << 5)    /* Intel: LZCNT; AMD: ABM (LZCNT + POPCNT) */
 
-#define LEAF1_EDX (F1D_PSE | F1D_TSC | F1D_MSR | F1D_PAE | F1D_CX8 | F1D_APIC | F1D_SEP | F1D_PGE | \
-		   F1D_CMOV | F1D_PAT | F1D_PSE36 | F1D_CLFSH | F1D_FXSR)
+#define LEAF1_EDX (F1D_PSE | F1D_TSC | F1D_MSR | F1D_PAE | F1D_MCE | F1D_CX8 | F1D_APIC | F1D_SEP | \
+		   F1D_PGE | F1D_MCA | F1D_CMOV | F1D_PAT | F1D_PSE36 | F1D_CLFSH | F1D_FXSR)
 #define LEAF1_EBX F1B_CLFLUSH_8
 #define LEAF1_ECX (F1C_CX16 | F1C_X2APIC | F1C_MOVBE | F1C_POPCNT)
 #define EXT1_EDX  (F81D_SYSCALL | F81D_NX | F81D_PG1G | F81D_RDTSCP | F81D_LM)

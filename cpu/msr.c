@@ -24,6 +24,9 @@
  *   C0000081h-84h       STAR any, LSTAR/CSTAR canonical, FMASK bits 63:32 0
  *   C0000100h-102h      FS/GS/KERNEL_GS base canonical
  *   C0000103h TSC_AUX   bits 63:32 0
+ *
+ * The machine-check banks and the platform MSRs (PLATFORM_ID, BIOS_SIGN_ID)
+ * are in mce.c.
  */
 #include "arch.h"
 #include "cr.h"
@@ -61,6 +64,8 @@ void cpu_msr_reset(struct cpu *c)
 	c->dr[7] = 0x400;
 	c->fpu.fcw = 0x037f;
 	c->fpu.mxcsr = 0x1f80;
+	c->mce = (struct cpu_mce){ .mcg_ctl = ~0ull,
+		.bank_ctl = { ~0ull, ~0ull, ~0ull, ~0ull } };
 }
 
 /* ---- the registers ------------------------------------------------------------------ */
@@ -182,7 +187,8 @@ void op_rdmsr(struct cpu *c, const struct insn *i)
 	need_cpl0(c);
 	uint32_t msr = (uint32_t)c->gpr[R_RCX];
 	uint64_t v = 0;
-	if (!msr_read(c, msr, &v) && !(c->msr_hook && c->msr_hook(c, msr, &v, false)))
+	if (!msr_read(c, msr, &v) && !cpu_msr_mce(c, msr, &v, false) &&
+	    !(c->msr_hook && c->msr_hook(c, msr, &v, false)))
 		cpu_gp0(c);
 	reg_write(c, R_RAX, 4, v);
 	reg_write(c, R_RDX, 4, v >> 32);
@@ -194,6 +200,7 @@ void op_wrmsr(struct cpu *c, const struct insn *i)
 	need_cpl0(c);
 	uint32_t msr = (uint32_t)c->gpr[R_RCX];
 	uint64_t v = (c->gpr[R_RDX] << 32) | (uint32_t)c->gpr[R_RAX];
-	if (!msr_write(c, msr, v) && !(c->msr_hook && c->msr_hook(c, msr, &v, true)))
+	if (!msr_write(c, msr, v) && !cpu_msr_mce(c, msr, &v, true) &&
+	    !(c->msr_hook && c->msr_hook(c, msr, &v, true)))
 		cpu_gp0(c);
 }

@@ -245,8 +245,14 @@ static void str_run(struct cpu *c, const struct insn *i, int size, enum str_kind
 		if (conditional && ((i->flags & I_REPNE) ? cpu_zf(c) : !cpu_zf(c)))
 			return;
 	}
-	if (reg_read(c, R_RCX, i->asize) != 0)
-		c->rip = c->insn_rip;         /* more to do: run it again */
+	/* More to do: run it again.  RF = 1 marks the instruction as begun, so
+	 * an interrupt taken before it resumes pushes RF = 1 and the IRET back
+	 * does not re-trigger an instruction breakpoint on it (SDM Vol. 3
+	 * 18.3.1.1); the run loop clears RF when an instruction completes. */
+	if (reg_read(c, R_RCX, i->asize) != 0) {
+		c->rip = c->insn_rip;
+		c->rflags |= FLAG_RF;
+	}
 }
 
 /* INS/OUTS move at most 32 bits (REX.W does not widen them). */

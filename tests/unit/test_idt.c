@@ -50,6 +50,62 @@ static void test_gp_error_code(void)
 	CU_ASSERT_EQUAL(c->gpr[R_RSP], SY_KSTK - 48);
 }
 
+/* RFLAGS.RF in the pushed image (SDM Vol. 3 18.3.1.1): 1 for a fault
+ * (#GP here), as it is in RFLAGS for a trap (INT3: 0); the handler runs
+ * with RF = 0. */
+static void test_rf_pushed(void)
+{
+	struct cpu *c = sy_cpu64();
+	static const uint8_t code[] = { 0x66, 0xb8, 0x4b, 0x00, 0x8e, 0xd8, 0xf4 }; /* mov ds, 0x4b */
+	/* mov r8, [rsp+24]; pushfq; pop r9; hlt */
+	static const uint8_t hnd[] = { 0x4c, 0x8b, 0x44, 0x24, 0x18, 0x9c, 0x41, 0x59, 0xf4 };
+	sy_put(c, SY_HND, hnd, sizeof hnd);
+	sy_gate64(c, VEC_GP, SY_HND, 0xe, 0, 0);
+	CU_ASSERT_EQUAL(SY_RUN(c, code), CPU_STOP_HLT);
+	CU_ASSERT_EQUAL(c->gpr[R_R8] & FLAG_RF, FLAG_RF);
+	CU_ASSERT_EQUAL(cpu_get_rflags(c) & FLAG_RF, 0);
+	c = sy_cpu64();
+	static const uint8_t trap[] = { 0xcc, 0xf4 };
+	static const uint8_t hnd3[] = { 0x4c, 0x8b, 0x44, 0x24, 0x10, 0xf4 };  /* mov r8, [rsp+16]; hlt */
+	sy_put(c, SY_HND, hnd3, sizeof hnd3);
+	sy_gate64(c, VEC_BP, SY_HND, 0xe, 0, 0);
+	CU_ASSERT_EQUAL(SY_RUN(c, trap), CPU_STOP_HLT);
+	CU_ASSERT_EQUAL(c->gpr[R_R8] & FLAG_RF, 0);
+}
+
+/* IRETQ with RF = 1 in the image: RF holds for the next instruction only
+ * and is clear once it has completed, so an INT3 after one NOP pushes
+ * RF = 0; a REP STOSB long enough to yield to the run loop between
+ * iterations (RF = 1 meanwhile) leaves RF = 0 when it completes. */
+static void test_rf_iret_and_rep(void)
+{
+	struct cpu *c = sy_cpu64();
+	static const uint8_t code[] = {
+		0x48, 0x89, 0xe0,                          /* mov rax, rsp */
+		0x6a, 0x10, 0x50,                          /* push 0x10; push rax */
+		0x68, 0x02, 0x00, 0x01, 0x00,              /* push 0x10002 (RF) */
+		0x6a, 0x08,                                /* push 0x08 */
+		0x48, 0x8d, 0x0d, 0x03, 0, 0, 0,           /* lea rcx, [rip+3] */
+		0x51, 0x48, 0xcf,                          /* push rcx; iretq */
+		0x90, 0xcc,                                /* nop; int3 */
+		0xb9, 0x70, 0x11, 0x01, 0x00,              /* mov ecx, 70000 */
+		0xbf, 0x00, 0x00, 0x20, 0x00,              /* mov edi, 0x200000 */
+		0xf3, 0xaa, 0xcc, 0xf4,                    /* rep stosb; int3; hlt */
+	};
+	/* mov r8, [rsp+16]; mov [r9*8+0x60000], r8; inc r9; iretq */
+	static const uint8_t hnd[] = { 0x4c, 0x8b, 0x44, 0x24, 0x10,
+		0x4e, 0x89, 0x04, 0xcd, 0x00, 0x00, 0x06, 0x00, 0x49, 0xff, 0xc1, 0x48, 0xcf };
+	sy_put(c, SY_HND, hnd, sizeof hnd);
+	sy_gate64(c, VEC_BP, SY_HND, 0xe, 0, 0);
+	c->gpr[R_R9] = 0;
+	CU_ASSERT_EQUAL(SY_RUN(c, code), CPU_STOP_HLT);
+	CU_ASSERT_EQUAL(c->gpr[R_R9], 2);
+	CU_ASSERT_EQUAL(c->gpr[R_RCX], 0);
+	CU_ASSERT_EQUAL(sn_peek(c, 0x60000, 8) & FLAG_RF, 0);
+	CU_ASSERT_EQUAL(sn_peek(c, 0x60008, 8) & FLAG_RF, 0);
+	CU_ASSERT_EQUAL(cpu_get_rflags(c) & FLAG_RF, 0);
+}
+
 /* Ring 3 -> INT 0x80 (DPL 3) -> ring 0 on RSP0 -> IRETQ -> ring 3 ->
  * INT 0x81 (DPL 0) -> #GP(0x81*8+2). */
 static void test_ring3_int(void)
@@ -340,6 +396,8 @@ int main(void)
 {
 	static const struct ut_case cases[] = {
 		{ "long mode INT3 -> IRETQ, frame and IF", test_int3_long },
+		{ "RF pushed for faults, not traps", test_rf_pushed },
+		{ "RF from IRETQ lasts one instruction; REP yields", test_rf_iret_and_rep },
 		{ "#GP error code and faulting RIP", test_gp_error_code },
 		{ "ring 3 INT 0x80 on RSP0, IRETQ, gate DPL #GP", test_ring3_int },
 		{ "IST stack", test_ist },

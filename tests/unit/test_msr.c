@@ -5,6 +5,7 @@
  * through RDTSCP, FS/GS bases used by the next access, the machine's hook
  * for unknown MSRs, and the privilege rule.
  */
+#include "model.h"
 #include "paging_util.h"
 
 static const uint8_t rdmsr[] = { 0x0f, 0x32 }, wrmsr[] = { 0x0f, 0x30 };
@@ -184,6 +185,51 @@ static void test_unknown_and_privilege(void)
 	CU_ASSERT_EQUAL((uint32_t)c->gpr[R_RAX], 0x00070406);
 }
 
+/* Machine-check banks (mce.c): 4 empty banks and MCG_CTL; only zeros go
+ * into MCi_STATUS/ADDR/MISC, all ones or zeros into the CTL registers; a
+ * bank past the count is no MSR.  PLATFORM_ID and BIOS_SIGN_ID as Linux
+ * reads them at boot. */
+static void test_machine_check(void)
+{
+	struct cpu *c = sn_cpu();
+	uint64_t v;
+	CU_ASSERT_EQUAL(rd(c, 0x179, &v), CPU_STOP_HLT);             /* MCG_CAP */
+	CU_ASSERT_EQUAL(v, 0x104);                                   /* 4 banks, MCG_CTL_P */
+	PU_ASSERT_EXC(c, wr(c, 0x179, 0x104), VEC_GP);               /* read-only */
+	roundtrip(c, 0x17a, 0);                                      /* MCG_STATUS */
+	roundtrip(c, 0x17a, 0x5);
+	PU_ASSERT_EXC(c, wr(c, 0x17a, 0x8), VEC_GP);
+	CU_ASSERT_EQUAL(rd(c, 0x17b, &v), CPU_STOP_HLT);             /* MCG_CTL */
+	CU_ASSERT_EQUAL(v, ~0ull);
+	roundtrip(c, 0x17b, 0);
+	PU_ASSERT_EXC(c, wr(c, 0x17b, 0x1), VEC_GP);
+	for (uint32_t bank = 0; bank < 4; bank++) {
+		uint32_t b = 0x400 + 4 * bank;
+		roundtrip(c, b, 0);
+		roundtrip(c, b, ~0ull);
+		roundtrip(c, b, ~0ull & ~(1ull << 10));
+		PU_ASSERT_EXC(c, wr(c, b, 0xff), VEC_GP);
+		for (uint32_t r = 1; r < 4; r++) {
+			CU_ASSERT_EQUAL(rd(c, b + r, &v), CPU_STOP_HLT);
+			CU_ASSERT_EQUAL(v, 0);
+			roundtrip(c, b + r, 0);
+			PU_ASSERT_EXC(c, wr(c, b + r, 1ull << 63), VEC_GP);
+		}
+	}
+	PU_ASSERT_EXC(c, rd(c, 0x410, &v), VEC_GP);                  /* bank 4: none */
+	CU_ASSERT_EQUAL(rd(c, 0x17, &v), CPU_STOP_HLT);              /* PLATFORM_ID */
+	CU_ASSERT_EQUAL(v, 0);
+	PU_ASSERT_EXC(c, wr(c, 0x17, 0), VEC_GP);
+	CU_ASSERT_EQUAL(wr(c, 0x8b, 0), CPU_STOP_HLT);               /* BIOS_SIGN_ID */
+	CU_ASSERT_EQUAL(rd(c, 0x8b, &v), CPU_STOP_HLT);
+	CU_ASSERT_EQUAL(v >> 32, 1);
+	c->model = cpu_model_find("svm");                            /* AMD: no PLATFORM_ID */
+	PU_ASSERT_EXC(c, rd(c, 0x17, &v), VEC_GP);
+	CU_ASSERT_EQUAL(rd(c, 0x179, &v), CPU_STOP_HLT);
+	c->cpl = 3;
+	PU_ASSERT_EXC(c, rd(c, 0x179, &v), VEC_GP);
+}
+
 int main(void)
 {
 	static const struct ut_case cases[] = {
@@ -194,6 +240,7 @@ int main(void)
 		{ "TSC and TSC_AUX", test_tsc },
 		{ "PAT, APIC_BASE, MISC_ENABLE", test_pat_apic_misc },
 		{ "unknown MSRs, msr_hook, CPL", test_unknown_and_privilege },
+		{ "machine-check banks, PLATFORM_ID, BIOS_SIGN_ID", test_machine_check },
 		{ NULL, NULL },
 	};
 	return ut_main("msr", cases);

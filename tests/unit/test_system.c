@@ -53,6 +53,8 @@ static void test_cpuid_novt(void)
 	CU_ASSERT(r1[3] & (1u << 24));                           /* FXSR (fxsave.c) */
 	CU_ASSERT_FALSE(r1[3] & (1u << 26));                     /* no SSE2 */
 	CU_ASSERT(r1[3] & (1u << 9));                            /* APIC (cpu/dev/lapic.c) */
+	CU_ASSERT(r1[3] & (1u << 7));                            /* MCE (mce.c) */
+	CU_ASSERT(r1[3] & (1u << 14));                           /* MCA (mce.c) */
 	CU_ASSERT(r1[3] & (1u << 11));                           /* SEP (syscall.c) */
 	CU_ASSERT_EQUAL(r1[2], (1u << 13) | (1u << 21) | (1u << 22) | (1u << 23));
 	/* CX16 x2APIC MOVBE POPCNT; no VMX, no TSC-deadline (bit 24) */
@@ -261,9 +263,6 @@ static void test_absent_features(void)
 		{ { 0x0f, 0x37 }, 2, OP_getsec, VEC_UD },
 		{ { 0x0f, 0xae, 0x16 }, 3, OP_ldmxcsr_Md, VEC_UD },
 		{ { 0x0f, 0xae, 0x1e }, 3, OP_stmxcsr_Md, VEC_UD },
-		{ { 0x0f, 0xae, 0xe8 }, 3, OP_lfence, VEC_UD },
-		{ { 0x0f, 0xae, 0xf0 }, 3, OP_mfence, VEC_UD },
-		{ { 0x0f, 0xae, 0xf8 }, 3, OP_sfence, VEC_UD },
 		{ { 0x0f, 0x01, 0xc8 }, 3, OP_monitor, VEC_UD },
 		{ { 0x0f, 0x01, 0xc9 }, 3, OP_mwait, VEC_UD },
 		{ { 0xf3, 0x48, 0x0f, 0xae, 0xc0 }, 5, OP_rdfsbase_Ry, VEC_UD },
@@ -289,11 +288,39 @@ static void test_absent_features(void)
 	}
 }
 
+/* The fences (SSE2, part of every x86-64) run at any CPL in every model,
+ * as do PAUSE (F3 90) and the PREFETCH hints: nothing to wait for. */
+static void test_fences(void)
+{
+	static const uint8_t code[] = {
+		0x0f, 0xae, 0xe8,              /* lfence */
+		0x0f, 0xae, 0xf0,              /* mfence */
+		0x0f, 0xae, 0xf8,              /* sfence */
+		0xf3, 0x90,                    /* pause */
+		0x0f, 0x18, 0x0e,              /* prefetcht0 [rsi] */
+		0x0f, 0x0d, 0x0e,              /* prefetchw [rsi] */
+		0xff, 0xc0,                    /* inc eax */
+	};
+	static const char *const models[] = { "novt", "vmx", "svm" };
+	for (int m = 0; m < 3; m++) {
+		for (int cpl = 0; cpl <= 3; cpl += 3) {
+			struct cpu *c = sn_cpu();
+			c->model = cpu_model_find(models[m]);
+			c->cpl = cpl;
+			c->gpr[R_RSI] = SN_DATA;
+			CU_ASSERT_EQUAL(sn_run(c, code, sizeof code), cpl ? CPU_STOP_EXCEPTION : CPU_STOP_HLT);
+			CU_ASSERT_EQUAL(c->gpr[R_RAX], 1);         /* all ran: at CPL 3 HLT is #GP */
+			CU_ASSERT_EQUAL(c->exc_vector, cpl ? VEC_GP : -1);
+		}
+	}
+}
+
 int main(void)
 {
 	static const struct ut_case cases[] = {
 		{ "CPUID on novt", test_cpuid_novt },
 		{ "features no model offers: #UD (RDPMC #GP)", test_absent_features },
+		{ "LFENCE/MFENCE/SFENCE, PAUSE, PREFETCH at any CPL", test_fences },
 		{ "CPU models vmx/svm", test_cpu_models },
 		{ "RDTSC/RDTSCP from virtual time", test_rdtsc },
 		{ "HLT, CLI, STI privilege", test_hlt_cli_sti },
