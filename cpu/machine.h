@@ -123,6 +123,7 @@ struct machine {
 	/* the guest asked for a reset (port 0x92 bit 0, 0xCF9, 8042 command
 	 * 0xFE): the run ended, as QEMU's does with -no-reboot */
 	bool reset_requested;
+	const char *reset_source;        /* which port, in words, for the message */
 
 	/* buses */
 	uint8_t port_map[65536];         /* port -> index + 1 in ports[], 0 = none */

@@ -29,6 +29,9 @@
  *   64 usage error   65 bad image   66 emulator error   67 guest exception
  *   (flat binaries only: they have no IDT)   68 --max-insns reached
  *   69 HLT with interrupts off or nothing to wake it   70 triple fault
+ *   71 the guest asked the board for a reset (port 0xCF9, 0x92, the 8042)
+ * With --reboot a reset request or a triple fault restarts the machine
+ * instead (the images loaded again, as QEMU does without -no-reboot).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -42,7 +45,7 @@
 
 enum {
 	EXIT_USAGE = 64, EXIT_IMAGE = 65, EXIT_EMU = 66, EXIT_GUEST_EXC = 67,
-	EXIT_LIMIT = 68, EXIT_HALT = 69, EXIT_TRIPLE = 70,
+	EXIT_LIMIT = 68, EXIT_HALT = 69, EXIT_TRIPLE = 70, EXIT_RESET = 71,
 };
 
 #define MAX_MODULES 32
@@ -58,7 +61,7 @@ struct run_opts {
 	uint64_t mem_mb;
 	uint64_t max_insns;
 	uint64_t load;
-	bool load_given, mb2, stats, demo;
+	bool load_given, mb2, stats, demo, reboot;
 	const char *append;
 	const char *image;
 	const char *mods[MAX_MODULES];
@@ -80,9 +83,11 @@ static void usage(FILE *f)
 		"  --multiboot2  use the Multiboot 2 header when an image has both\n"
 		"  --stats       print instructions retired and speed on stderr\n"
 		"  --demo        run the small built-in flat program instead\n"
+		"  --reboot      a guest reset or triple fault restarts the machine\n"
+		"                (default: stop with status 71 / 70, as QEMU -no-reboot)\n"
 		"exit status: the guest's port 0xF4 value; 64 usage, 65 bad image,\n"
 		"  66 emulator error, 67 guest exception (flat), 68 --max-insns,\n"
-		"  69 halted for good, 70 triple fault\n");
+		"  69 halted for good, 70 triple fault, 71 guest reset request\n");
 }
 
 static int parse_u64(const char *s, uint64_t *out)
@@ -115,6 +120,8 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 			exit(0);
 		} else if (strcmp(a, "--stats") == 0) {
 			o->stats = true;
+		} else if (strcmp(a, "--reboot") == 0) {
+			o->reboot = true;
 		} else if (strcmp(a, "--demo") == 0) {
 			o->demo = true;
 		} else if (strcmp(a, "--multiboot2") == 0) {
@@ -284,13 +291,21 @@ out:
 	return r;
 }
 
-static int report_stop(struct machine *m, enum cpu_stop why)
+/* `earlier`: instructions retired by the boots before this one (--reboot). */
+static int report_stop(struct machine *m, enum cpu_stop why, uint64_t earlier)
 {
 	struct cpu *c = &m->cpu;
 	switch (why) {
 	case CPU_STOP_REQUEST:
 		if (m->exited)
 			return (int)(m->exit_value & 0xff);
+		if (m->reset_requested) {
+			fprintf(stderr, "nestlab: the guest requested a reset through %s at rip %#llx; "
+				"stopped, as QEMU does with -no-reboot (--reboot restarts the machine)\n",
+				m->reset_source ? m->reset_source : "the board",
+				(unsigned long long)c->insn_rip);
+			return EXIT_RESET;
+		}
 		fprintf(stderr, "nestlab: stopped at rip %#llx\n", (unsigned long long)c->rip);
 		return EXIT_EMU;
 	case CPU_STOP_EXCEPTION:
@@ -302,7 +317,7 @@ static int report_stop(struct machine *m, enum cpu_stop why)
 		return EXIT_EMU;
 	case CPU_STOP_LIMIT:
 		fprintf(stderr, "nestlab: stopped after --max-insns (%llu instructions) at rip %#llx\n",
-			(unsigned long long)c->icount, (unsigned long long)c->rip);
+			(unsigned long long)(earlier + c->icount), (unsigned long long)c->rip);
 		return EXIT_LIMIT;
 	case CPU_STOP_HLT:
 		fprintf(stderr, "nestlab: guest halted with nothing to wake it, at rip %#llx\n",
@@ -314,6 +329,36 @@ static int report_stop(struct machine *m, enum cpu_stop why)
 		return EXIT_TRIPLE;
 	}
 	return EXIT_EMU;
+}
+
+/* One boot: a new machine, the images loaded, run until it stops.  Returns
+ * the machine (the caller reports and destroys it), NULL after a message. */
+static struct machine *boot_and_run(const struct run_opts *o, const struct machine_config *cfg,
+				    uint64_t budget, enum cpu_stop *why, int *status)
+{
+	char err[160];
+	struct machine *m = machine_create(cfg, err, sizeof err);
+	if (!m) {
+		fprintf(stderr, "nestlab: %s\n", err);
+		*status = EXIT_EMU;
+		return NULL;
+	}
+	struct loader_boot b;
+	if (load(m, o, &b) < 0) {
+		machine_destroy(m);
+		*status = EXIT_IMAGE;
+		return NULL;
+	}
+	loader_enter(&m->cpu, &b);
+	m->cpu.exceptions_stop = b.kind == LOADER_FLAT;   /* no IDT in a flat program */
+	*why = machine_run(m, budget);
+	return m;
+}
+
+/* Did this run end in a reset that --reboot turns into a new boot? */
+static bool wants_reboot(const struct machine *m, enum cpu_stop why)
+{
+	return why == CPU_STOP_SHUTDOWN || (why == CPU_STOP_REQUEST && !m->exited && m->reset_requested);
 }
 
 int main(int argc, char **argv)
@@ -337,32 +382,35 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	cfg.ram_bytes = o.mem_mb << 20;
-	char err[160];
-	struct machine *m = machine_create(&cfg, err, sizeof err);
-	if (!m) {
-		fprintf(stderr, "nestlab: %s\n", err);
-		return EXIT_EMU;
-	}
-	struct loader_boot b;
-	if (load(m, &o, &b) < 0) {
-		machine_destroy(m);
-		return EXIT_IMAGE;
-	}
-	loader_enter(&m->cpu, &b);
-	m->cpu.exceptions_stop = b.kind == LOADER_FLAT;   /* no IDT in a flat program */
 
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	enum cpu_stop why = machine_run(m, o.max_insns);
+	uint64_t total = 0;           /* instructions of the earlier boots */
+	enum cpu_stop why = CPU_STOP_LIMIT;
+	int status = 0;
+	struct machine *m;
+	for (unsigned boots = 1;; boots++) {
+		uint64_t budget = o.max_insns ? o.max_insns - total : 0;
+		if (!(m = boot_and_run(&o, &cfg, budget, &why, &status)))
+			return status;
+		if (!o.reboot || !wants_reboot(m, why) || (o.max_insns && total + m->cpu.icount >= o.max_insns))
+			break;
+		fflush(stdout);
+		fprintf(stderr, "nestlab: %s at rip %#llx: rebooting (boot %u)\n",
+			why == CPU_STOP_SHUTDOWN ? "triple fault" : "guest reset request",
+			(unsigned long long)m->cpu.insn_rip, boots + 1);
+		total += m->cpu.icount;
+		machine_destroy(m);
+	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	fflush(stdout);
 	if (o.stats) {
 		double s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9;
+		uint64_t n = total + m->cpu.icount;
 		fprintf(stderr, "nestlab: %llu instructions retired in %.3f s (%.1f MIPS)\n",
-			(unsigned long long)m->cpu.icount, s,
-			s > 0 ? (double)m->cpu.icount / s / 1e6 : 0.0);
+			(unsigned long long)n, s, s > 0 ? (double)n / s / 1e6 : 0.0);
 	}
-	int status = report_stop(m, why);
+	status = report_stop(m, why, total);
 	machine_destroy(m);
 	return status;
 }

@@ -123,6 +123,8 @@ static void kbc_output_port(struct machine *m, uint8_t v)
 	m->kbc.output_port = v | 2;         /* A20 stays on: nestlab has no A20 mask */
 	if (!(v & 1)) {                     /* reset line pulled low */
 		m->reset_requested = true;
+		m->reset_source = "the 8042 keyboard controller's output port (bit 0 cleared "
+				  "by command 0xD1 to port 0x64)";
 		end_run(m);
 	}
 }
@@ -162,6 +164,7 @@ static void kbc_write(void *dev, uint16_t port, int size, uint32_t val)
 	default:
 		if ((v & 0xf0) == 0xf0 && !(v & 1)) {  /* pulse output bit 0: reset */
 			m->reset_requested = true;
+			m->reset_source = "the 8042 keyboard controller (command 0xFE to port 0x64)";
 			end_run(m);
 		}
 		break;
@@ -184,6 +187,8 @@ static void reset_write(void *dev, uint16_t port, int size, uint32_t v)
 	struct machine *m = dev;
 	if ((port == 0x92 && (v & 1)) || (port == 0xcf9 && (v & 4))) {
 		m->reset_requested = true;
+		m->reset_source = port == 0x92 ? "port 0x92 (system control port A, bit 0)"
+					       : "port 0xCF9 (reset control register, bit 2)";
 		end_run(m);
 	}
 }
