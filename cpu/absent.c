@@ -22,6 +22,7 @@
  */
 #include "cpu.h"
 #include "insn.h"
+#include "virt.h"
 
 #define ABSENT(name) \
 	void op_##name(struct cpu *c, const struct insn *i) { (void)i; cpu_ud(c); }
@@ -45,6 +46,6 @@ ABSENT(rsm)
 
 void op_rdpmc(struct cpu *c, const struct insn *i)
 {
-	(void)i;
+	virt_hook(c, RDPMC, i, 0);   /* RDPMC exiting comes before the counter check (SDM Vol. 3 26.1.1) */
 	cpu_gp0(c);
 }

@@ -27,6 +27,7 @@
 
 #include "flags.h"
 #include "stack.h"
+#include "virt.h"
 
 static bool is_canonical(uint64_t a)
 {
@@ -192,6 +193,7 @@ void op_int3(struct cpu *c, const struct insn *i)
 
 void op_int_Ib(struct cpu *c, const struct insn *i)
 {
+	virt_hook(c, INTN, i, i->imm & 0xff);
 	cpu_soft_event(c, (int)(i->imm & 0xff), EXC_TYPE_SOFT_INT);
 }
 

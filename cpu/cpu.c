@@ -14,6 +14,7 @@
 #include "dcache.h"
 #include "flags.h"
 #include "mem.h"
+#include "virt.h"
 
 int cpu_init(struct cpu *c, const struct cpu_model *model, uint64_t ram_bytes)
 {
@@ -39,11 +40,20 @@ int cpu_init(struct cpu *c, const struct cpu_model *model, uint64_t ram_bytes)
 	}
 	cpu_reset_flat64(c);
 	cpu_msr_reset(c);
+	c->virt_deadline = UINT64_MAX;
+	c->vops = virt_ops_for(model);
+	if (c->vops && c->vops->init && c->vops->init(c) < 0) {
+		cpu_free(c);
+		return -1;
+	}
 	return 0;
 }
 
 void cpu_free(struct cpu *c)
 {
+	if (c->vops && c->vops->fini)
+		c->vops->fini(c);
+	c->vops = NULL;
 	dcache_free(c);
 	free(c->ram);
 	free(c->page_code);
@@ -111,6 +121,17 @@ _Noreturn void cpu_exception(struct cpu *c, int vector, uint32_t error_code)
 	c->exc_type = EXC_TYPE_HW;
 	if (!c->unwind) {
 		fprintf(stderr, "nestlab: internal error: exception %d outside cpu_run\n", vector);
+		abort();
+	}
+	longjmp(*c->unwind, 1);
+}
+
+_Noreturn void virt_exit(struct cpu *c)
+{
+	c->exc_vector = CPU_UNWIND_VMEXIT;
+	c->exc_has_error = false;
+	if (!c->unwind) {
+		fprintf(stderr, "nestlab: internal error: VM exit outside cpu_run\n");
 		abort();
 	}
 	longjmp(*c->unwind, 1);

@@ -29,6 +29,7 @@ struct insn;
 struct cpu;
 struct cpu_model;
 struct dcache;
+struct virt_ops;
 
 /* General-purpose register numbers, in ModRM/REX order (SDM Vol. 2 2.1.5). */
 enum cpu_gpr {
@@ -76,6 +77,21 @@ enum cpu_exc_type {
 	EXC_TYPE_SOFT_INT = 4,    /* INT n */
 	EXC_TYPE_PRIV_SOFT = 5,   /* INT1 (ICEBP) */
 	EXC_TYPE_SOFT = 6,        /* INT3, INTO */
+};
+
+/* c->exc_vector values that are not x86 vectors: an emulator error (text
+ * in c->error) and a VM exit the virtualization model recorded (virt.h). */
+#define CPU_UNWIND_ERROR  (-1)
+#define CPU_UNWIND_VMEXIT (-2)
+
+/* The event interrupt.c is delivering, while it does (c->deliv): a VM exit
+ * that arises in the middle reports it as IDT-vectoring information. */
+struct cpu_delivery {
+	bool active;
+	int vector;
+	uint8_t type;       /* VMX interruption type: 0 ext. interrupt, 2 NMI, 3-6 as cpu_exc_type */
+	bool has_err;
+	uint32_t err;
 };
 
 /* Code size of the current CS: what the decoder needs to know. */
@@ -236,6 +252,17 @@ struct cpu {
 	bool (*msr_hook)(struct cpu *c, uint32_t msr, uint64_t *v, bool write);
 	char error[160];              /* set with CPU_STOP_ERROR */
 
+	/* --- hardware virtualization (virt.h) ------------------------------- *
+	 * icpt is zero outside guest mode: each hook costs one test then. */
+	uint64_t icpt;                /* ICPT() bits of the active intercepts */
+	const struct virt_ops *vops;  /* VT-x or AMD-V model, NULL: none */
+	void *virt;                   /* the model's state */
+	uint64_t virt_tsc_offset;     /* added to the TSC in guest mode */
+	uint64_t virt_deadline;       /* icount of the next model event (timer, MTF) */
+	uint64_t cr0_locked1, cr4_locked1; /* bits MOV to CR may not clear (VMX operation) */
+	struct cpu_delivery deliv;    /* the event being delivered */
+	struct cpu_delivery deliv_outer; /* and the one whose delivery raised it */
+
 	/* --- observer: who watches crossings between worlds (event.h) -------- */
 	cpu_observer_fn observer;     /* NULL: nobody watches */
 	void *observer_opaque;
@@ -279,10 +306,13 @@ bool cpu_intr_allowed(struct cpu *c);
 uint64_t cpu_get_rflags(struct cpu *c);
 void cpu_set_rflags(struct cpu *c, uint64_t v);
 
-/* Port I/O with the protection check (io.c); used by IN/OUT and INS/OUTS. */
-void cpu_io_check(struct cpu *c, uint16_t port, int size);
-uint64_t cpu_io_in(struct cpu *c, uint16_t port, int size);
-void cpu_io_out(struct cpu *c, uint16_t port, int size, uint64_t v);
+/* Port I/O (io.c): the one path of IN/OUT and INS/OUTS.  cpu_io_allow()
+ * does the protection check (IOPL, TSS bitmap: #GP) and then the VMX/SVM
+ * I/O intercept; cpu_io_read/write then reach the bus. */
+struct virt_io;
+void cpu_io_allow(struct cpu *c, const struct virt_io *io);
+uint64_t cpu_io_read(struct cpu *c, uint16_t port, int size);
+void cpu_io_write(struct cpu *c, uint16_t port, int size, uint64_t v);
 
 /* Physical memory access for loaders and tests (bounds-checked). */
 int cpu_phys_write(struct cpu *c, uint64_t pa, const void *src, size_t n);

@@ -32,6 +32,7 @@
 #include "mem.h"
 #include "model.h"
 #include "paging.h"
+#include "virt.h"
 
 #define DR6_FIXED1 0xffff0ff0ull   /* reserved bits that read as 1 */
 #define DR6_WRITABLE 0x0000e00full /* B0-B3, BD, BS, BT */
@@ -49,7 +50,10 @@ static void need_cpl0(struct cpu *c)
 
 /* ---- CR0, CR3, CR4, CR8 ----------------------------------------------------------- */
 
-void cpu_write_cr0(struct cpu *c, uint64_t v)
+/* The checks of MOV to CR0 (SDM Vol. 2 "MOV-Move to/from Control
+ * Registers", Vol. 3 2.5 and 9.8.5): #GP(0), or the value to load.  With
+ * PAE paging switched on it loads the PDPTEs, as the instruction does. */
+uint64_t cpu_cr0_check(struct cpu *c, uint64_t v)
 {
 	uint64_t old = c->cr0;
 	if (v >> 32)
@@ -57,6 +61,8 @@ void cpu_write_cr0(struct cpu *c, uint64_t v)
 	v = (v & CR0_DEFINED) | CR0_ET;      /* ET is hardwired to 1 */
 	if (((v & CR0_PG) && !(v & CR0_PE)) || ((v & CR0_NW) && !(v & CR0_CD)))
 		cpu_gp0(c);
+	if (~v & c->cr0_locked1)
+		cpu_gp0(c);                  /* VMX operation: IA32_VMX_CR0_FIXED0 (SDM Vol. 3 24.8) */
 	bool pg_on = (v & CR0_PG) && !(old & CR0_PG), pg_off = !(v & CR0_PG) && (old & CR0_PG);
 	/* Activating long mode needs PAE; leaving it must start from
 	 * compatibility mode (SDM Vol. 3 9.8.5, 9.8.5.4). */
@@ -68,6 +74,15 @@ void cpu_write_cr0(struct cpu *c, uint64_t v)
 	if (pae_paging && ((v ^ old) & (CR0_PG | CR0_CD | CR0_NW)) &&
 	    !paging_load_pdptes(c, c->cr3))
 		cpu_gp0(c);
+	return v;
+}
+
+/* Load CR0 with no checks, and do what changing it does: EFER.LMA follows
+ * PG when LME is set, the TLB and the code size. */
+void cpu_cr0_commit(struct cpu *c, uint64_t v)
+{
+	uint64_t old = c->cr0;
+	bool pg_on = (v & CR0_PG) && !(old & CR0_PG), pg_off = !(v & CR0_PG) && (old & CR0_PG);
 	c->cr0 = v;
 	if (pg_on && (c->efer & EFER_LME))
 		c->efer |= EFER_LMA;
@@ -77,6 +92,21 @@ void cpu_write_cr0(struct cpu *c, uint64_t v)
 		cpu_tlb_flush(c);
 	if ((v ^ old) & (CR0_PG | CR0_PE))
 		cpu_update_mode(c);      /* real/protected, LMA: the code size */
+	c->block_break = true;
+}
+
+void cpu_write_cr0(struct cpu *c, uint64_t v)
+{
+	cpu_cr0_commit(c, cpu_cr0_check(c, v));
+}
+
+/* A world switch (VM entry or exit) has loaded CR0, CR3, CR4, EFER, the
+ * segment registers and CPL itself, with its own checks: forget every
+ * translation and chain and recompute the code size. */
+void cpu_system_state_loaded(struct cpu *c)
+{
+	cpu_tlb_flush(c);
+	cpu_update_mode(c);
 	c->block_break = true;
 }
 
@@ -103,21 +133,34 @@ uint64_t cpu_cr4_valid(const struct cpu *c)
 	return ok;
 }
 
-void cpu_write_cr4(struct cpu *c, uint64_t v)
+/* The checks of MOV to CR4: #GP(0), or the value to load. */
+uint64_t cpu_cr4_check(struct cpu *c, uint64_t v)
 {
 	const uint64_t paging_bits = CR4_PAE | CR4_PSE | CR4_PGE;
-	uint64_t chg = v ^ c->cr4;
 	if (v & ~cpu_cr4_valid(c))
 		cpu_gp0(c);
+	if (~v & c->cr4_locked1)
+		cpu_gp0(c);                  /* VMX operation: CR4.VMXE stays 1 (SDM Vol. 3 24.8) */
 	if (!(v & CR4_PAE) && (c->efer & EFER_LMA))
 		cpu_gp0(c);                  /* long mode needs PAE */
 	bool pae_paging = (c->cr0 & CR0_PG) && (v & CR4_PAE) && !(c->efer & EFER_LMA);
-	if (pae_paging && (chg & paging_bits) && !paging_load_pdptes(c, c->cr3))
+	if (pae_paging && ((v ^ c->cr4) & paging_bits) && !paging_load_pdptes(c, c->cr3))
 		cpu_gp0(c);
+	return v;
+}
+
+void cpu_cr4_commit(struct cpu *c, uint64_t v)
+{
+	uint64_t chg = v ^ c->cr4;
 	c->cr4 = v;
-	if (chg & paging_bits)
+	if (chg & (CR4_PAE | CR4_PSE | CR4_PGE))
 		cpu_tlb_flush(c);
 	c->block_break = true;
+}
+
+void cpu_write_cr4(struct cpu *c, uint64_t v)
+{
+	cpu_cr4_commit(c, cpu_cr4_check(c, v));
 }
 
 /* CR8 is the task-priority register's bits 7:4 (SDM Vol. 3 10.8.6.1): the
@@ -144,12 +187,18 @@ void op_mov_Rd_Cd(struct cpu *c, const struct insn *i)
 	case 8: v = c->cr8; break;
 	default: cpu_ud(c);          /* CR1, CR5-CR7, CR9-CR15 */
 	}
+	virt_hook(c, CR_READ, i, (uint64_t)i->reg);
+	if (unlikely(c->icpt & ICPT(CR_SHADOW)) && (i->reg == 0 || i->reg == 4))
+		v = c->vops->cr_read(c, i->reg, v);
 	reg_write(c, i->rm, i->osize, v);
 }
 
 void op_mov_Cd_Rd(struct cpu *c, const struct insn *i)
 {
 	need_cpl0(c);
+	if (i->reg > 8 || !((1u << i->reg) & 0x11d))
+		cpu_ud(c);
+	virt_hook(c, CR_WRITE, i, (uint64_t)i->reg);
 	uint64_t v = reg_read(c, i->rm, i->osize);
 	switch (i->reg) {
 	case 0: cpu_write_cr0(c, v); break;
@@ -165,8 +214,8 @@ void op_mov_Cd_Rd(struct cpu *c, const struct insn *i)
 
 void op_clts(struct cpu *c, const struct insn *i)
 {
-	(void)i;
 	need_cpl0(c);
+	virt_hook(c, CLTS, i, 0);
 	c->cr0 &= ~CR0_TS;
 }
 
@@ -175,6 +224,7 @@ void op_lmsw_Ew(struct cpu *c, const struct insn *i)
 {
 	need_cpl0(c);
 	uint64_t v = read_E(c, i, 2);
+	virt_hook(c, LMSW, i, v);
 	cpu_write_cr0(c, (c->cr0 & ~0xfull) | (v & 0xf) | (c->cr0 & CR0_PE));
 }
 
@@ -184,7 +234,11 @@ void op_smsw_Ew(struct cpu *c, const struct insn *i)
 {
 	if ((c->cr4 & CR4_UMIP) && (c->cr0 & CR0_PE) && c->cpl > 0)
 		cpu_gp0(c);
-	write_E(c, i, i->flags & I_MEM ? 2 : i->osize, c->cr0);
+	virt_hook(c, SMSW, i, 0);
+	uint64_t v = c->cr0;
+	if (unlikely(c->icpt & ICPT(CR_SHADOW)))
+		v = c->vops->cr_read(c, 0, v);
+	write_E(c, i, i->flags & I_MEM ? 2 : i->osize, v);
 }
 
 /* ---- debug registers ----------------------------------------------------------------- */
@@ -208,6 +262,7 @@ static int dr_index(struct cpu *c, const struct insn *i)
 void op_mov_Rd_Dd(struct cpu *c, const struct insn *i)
 {
 	need_cpl0(c);
+	virt_hook(c, DR, i, (uint64_t)i->reg);
 	int n = dr_index(c, i);
 	uint64_t v = c->dr[n];
 	if (n == 6)
@@ -220,6 +275,7 @@ void op_mov_Rd_Dd(struct cpu *c, const struct insn *i)
 void op_mov_Dd_Rd(struct cpu *c, const struct insn *i)
 {
 	need_cpl0(c);
+	virt_hook(c, DR, i, (uint64_t)i->reg | 0x10);
 	int n = dr_index(c, i);
 	uint64_t v = reg_read(c, i->rm, i->osize);
 	if (n >= 6 && (v >> 32))
@@ -240,6 +296,7 @@ void op_invlpg_Mb(struct cpu *c, const struct insn *i)
 {
 	need_cpl0(c);
 	uint64_t lin = insn_lin(c, i);
+	virt_hook(c, INVLPG, i, lin);
 	if (c->mode == CPU_MODE64 && (uint64_t)((int64_t)(lin << 16) >> 16) != lin)
 		return;
 	cpu_tlb_invlpg(c, lin);
@@ -249,14 +306,14 @@ void op_invlpg_Mb(struct cpu *c, const struct insn *i)
  * throw away; they keep their privilege check. */
 void op_invd(struct cpu *c, const struct insn *i)
 {
-	(void)i;
 	need_cpl0(c);
+	virt_hook(c, INVD, i, 0);
 }
 
 void op_wbinvd(struct cpu *c, const struct insn *i)
 {
-	(void)i;
 	need_cpl0(c);
+	virt_hook(c, WBINVD, i, 0);
 }
 
 /* CLFLUSH faults like a one-byte load (SDM Vol. 2 CLFLUSH); the translation

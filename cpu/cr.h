@@ -2,8 +2,9 @@
  * cr.h - writing control registers with their architectural checks and
  * side effects (cr.c).  MOV to CRn, LMSW and CLTS use these; so can any
  * other part of the CPU that loads CR0/CR3/CR4 the way an instruction
- * would (a VM entry or exit later).  Each raises #GP(0) itself on a value
- * the CPU refuses, before anything has changed.
+ * would.  Each raises #GP(0) itself on a value the CPU refuses, before
+ * anything has changed.  A VM entry or exit loads state with the commit
+ * halves only: the checks there are the model's own (virt.h).
  */
 #ifndef NESTLAB_CR_H
 #define NESTLAB_CR_H
@@ -15,7 +16,15 @@
 /* CR0 bits that exist (SDM Vol. 3 2.5); the rest read as 0. */
 #define CR0_DEFINED 0xe005003full
 
-void cpu_write_cr0(struct cpu *c, uint64_t v);
+void cpu_write_cr0(struct cpu *c, uint64_t v);     /* check, then commit */
+/* The two halves: the instruction's checks (#GP(0); the value to load)
+ * and the load with its side effects but no checks, for VM entry/exit. */
+uint64_t cpu_cr0_check(struct cpu *c, uint64_t v);
+void cpu_cr0_commit(struct cpu *c, uint64_t v);
+uint64_t cpu_cr4_check(struct cpu *c, uint64_t v);
+void cpu_cr4_commit(struct cpu *c, uint64_t v);
+/* After a world switch loaded CR0/CR3/CR4/EFER/segments directly. */
+void cpu_system_state_loaded(struct cpu *c);
 void cpu_write_cr3(struct cpu *c, uint64_t v);
 void cpu_write_cr4(struct cpu *c, uint64_t v);
 void cpu_write_cr8(struct cpu *c, uint64_t v);

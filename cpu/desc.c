@@ -17,6 +17,7 @@
  */
 #include "flags.h"
 #include "seg.h"
+#include "virt.h"
 
 /* CPL 0 in protected mode; real mode allows the loads too (that is how a
  * boot loader sets up the GDT before it sets CR0.PE). */
@@ -40,9 +41,11 @@ static void set_zf(struct cpu *c, bool z)
 
 /* ---- LGDT, LIDT, SGDT, SIDT ----------------------------------------------------------- */
 
-static void load_dtable(struct cpu *c, const struct insn *i, struct cpu_dtable *t)
+static void load_dtable(struct cpu *c, const struct insn *i, struct cpu_dtable *t,
+			enum virt_desc which)
 {
 	need_cpl0(c);
+	virt_hook(c, DESC, i, which);
 	uint64_t lin = insn_lin_chk(c, i, c->mode == CPU_MODE64 ? 10 : 6, false);
 	uint32_t limit = (uint32_t)mem_read(c, lin, 2);
 	uint64_t a2 = lin + 2;
@@ -61,10 +64,12 @@ static void load_dtable(struct cpu *c, const struct insn *i, struct cpu_dtable *
 	t->limit = limit;
 }
 
-static void store_dtable(struct cpu *c, const struct insn *i, const struct cpu_dtable *t)
+static void store_dtable(struct cpu *c, const struct insn *i, const struct cpu_dtable *t,
+			 enum virt_desc which)
 {
 	if ((c->cr4 & CR4_UMIP) && (c->cr0 & CR0_PE) && c->cpl > 0)
 		cpu_gp0(c);
+	virt_hook(c, DESC, i, which);
 	uint64_t lin = insn_lin_chk(c, i, c->mode == CPU_MODE64 ? 10 : 6, true);
 	uint64_t a2 = lin + 2;
 	if (c->mode != CPU_MODE64)
@@ -74,10 +79,10 @@ static void store_dtable(struct cpu *c, const struct insn *i, const struct cpu_d
 	mem_write(c, lin, 2, t->limit);
 }
 
-void op_lgdt_Ms(struct cpu *c, const struct insn *i) { load_dtable(c, i, &c->gdtr); }
-void op_lidt_Ms(struct cpu *c, const struct insn *i) { load_dtable(c, i, &c->idtr); }
-void op_sgdt_Ms(struct cpu *c, const struct insn *i) { store_dtable(c, i, &c->gdtr); }
-void op_sidt_Ms(struct cpu *c, const struct insn *i) { store_dtable(c, i, &c->idtr); }
+void op_lgdt_Ms(struct cpu *c, const struct insn *i) { load_dtable(c, i, &c->gdtr, VIRT_D_LGDT); }
+void op_lidt_Ms(struct cpu *c, const struct insn *i) { load_dtable(c, i, &c->idtr, VIRT_D_LIDT); }
+void op_sgdt_Ms(struct cpu *c, const struct insn *i) { store_dtable(c, i, &c->gdtr, VIRT_D_SGDT); }
+void op_sidt_Ms(struct cpu *c, const struct insn *i) { store_dtable(c, i, &c->idtr, VIRT_D_SIDT); }
 
 /* ---- LLDT, LTR, SLDT, STR ---------------------------------------------------------------- */
 
@@ -104,6 +109,7 @@ void op_lldt_Ew(struct cpu *c, const struct insn *i)
 {
 	need_protected(c);
 	need_cpl0(c);
+	virt_hook(c, DESC, i, VIRT_D_LLDT);
 	uint16_t sel = (uint16_t)read_E(c, i, 2);
 	if ((sel & 0xfffc) == 0) {
 		c->ldtr = (struct cpu_segment){ sel, 0, 0, 0 };   /* unusable */
@@ -122,6 +128,7 @@ void op_ltr_Ew(struct cpu *c, const struct insn *i)
 {
 	need_protected(c);
 	need_cpl0(c);
+	virt_hook(c, DESC, i, VIRT_D_LTR);
 	uint16_t sel = (uint16_t)read_E(c, i, 2);
 	if ((sel & 0xfffc) == 0)
 		cpu_gp0(c);
@@ -151,6 +158,7 @@ void op_sldt_Ew(struct cpu *c, const struct insn *i)
 	need_protected(c);
 	if ((c->cr4 & CR4_UMIP) && c->cpl > 0)
 		cpu_gp0(c);
+	virt_hook(c, DESC, i, VIRT_D_SLDT);
 	store_sel(c, i, c->ldtr.sel);
 }
 
@@ -159,6 +167,7 @@ void op_str_Ew(struct cpu *c, const struct insn *i)
 	need_protected(c);
 	if ((c->cr4 & CR4_UMIP) && c->cpl > 0)
 		cpu_gp0(c);
+	virt_hook(c, DESC, i, VIRT_D_STR);
 	store_sel(c, i, c->tr.sel);
 }
 

@@ -28,6 +28,7 @@
 #include "dcache.h"
 #include "flags.h"
 #include "mem.h"
+#include "virt.h"
 
 /* RIP and the instruction count are kept in locals and only stored, so that
  * no chain of dependent loads and stores through `struct cpu` runs from one
@@ -68,6 +69,17 @@ static void run_rf_insn(struct cpu *c, const struct dblock *b)
  * it or report it.  Returns true when the run must stop with *r. */
 static bool after_unwind(struct cpu *c, enum cpu_stop *r)
 {
+	if (c->exc_vector == CPU_UNWIND_VMEXIT) {
+		/* The model recorded the exit where it arose (virt.h); the
+		 * instruction or delivery has unwound: now switch worlds.  The
+		 * exit is charged one tick, as a fault is, so time moves on. */
+		c->icount++;
+		c->exc_vector = -1;
+		c->deliv.active = c->deliv_outer.active = false;
+		c->halted = false;
+		c->vops->world_switch(c);
+		return false;
+	}
 	if (c->exc_vector < 0) {                 /* emulator error, not x86 */
 		c->rip = c->insn_rip;
 		*r = CPU_STOP_ERROR;
@@ -101,6 +113,9 @@ static bool between_blocks(struct cpu *c, uint64_t end)
 {
 	if (c->on_event && c->icount >= c->event_deadline)
 		c->on_event(c);
+	/* Guest mode: exits between instructions (interrupts and NMIs that
+	 * exit, interrupt/NMI windows, preemption timer, MTF), and injection. */
+	virt_hook(c, POLL, NULL, 0);
 	if (c->nmi_pending) {
 		c->nmi_pending = false;
 		c->halted = false;
@@ -116,7 +131,10 @@ static bool between_blocks(struct cpu *c, uint64_t end)
 	if (!c->on_event || c->event_deadline == UINT64_MAX)
 		return true;
 	/* Idle: skip to the next event. */
-	c->icount = c->event_deadline < end ? c->event_deadline : end;
+	uint64_t next = c->event_deadline;
+	if (c->icpt && c->virt_deadline < next)
+		next = c->virt_deadline > c->icount ? c->virt_deadline : c->icount;
+	c->icount = next < end ? next : end;
 	return false;
 }
 
@@ -133,7 +151,7 @@ static __attribute__((noinline)) enum cpu_stop run_loop(struct cpu *c, uint64_t 
 		}
 		if (c->shutdown)
 			return CPU_STOP_SHUTDOWN;
-		if (c->on_event || c->intr_pending || c->halted || c->nmi_pending) {
+		if (c->on_event || c->intr_pending || c->halted || c->nmi_pending || c->icpt) {
 			if (between_blocks(c, end))
 				return CPU_STOP_HLT;
 		}
@@ -153,6 +171,8 @@ static __attribute__((noinline)) enum cpu_stop run_loop(struct cpu *c, uint64_t 
 		 * one-instruction window, SDM Vol. 2 STI). */
 		if (unlikely(c->intr_inhibit_until > c->icount) && c->intr_inhibit_until < stop_at)
 			stop_at = c->intr_inhibit_until;
+		if (unlikely(c->icpt) && c->virt_deadline < stop_at)
+			stop_at = c->virt_deadline;   /* preemption timer, MTF (virt.h) */
 		if (unlikely(c->rflags & FLAG_RF)) {
 			run_rf_insn(c, b);
 			prev = NULL;

@@ -42,6 +42,7 @@
 #include "interrupt.h"
 #include "seg.h"
 #include "stack.h"
+#include "virt.h"
 
 bool cpu_intr_allowed(struct cpu *c)
 {
@@ -387,6 +388,7 @@ static int ev_class(const struct event *ev)
 
 static void triple_fault(struct cpu *c, const struct event *first, const struct event *second)
 {
+	virt_hook(c, SHUTDOWN, NULL, 0);    /* VMX exit reason 2, SVM SHUTDOWN intercept */
 	c->shutdown = true;
 	snprintf(c->error, sizeof c->error,
 		 "triple fault (vector %d while delivering %d): rip %#llx cs %#x ss %#x "
@@ -415,7 +417,7 @@ static void deliver(struct cpu *c, const struct event *ev0)
 	c->unwind = &jb;
 	if (setjmp(jb)) {
 		struct event first = cur;
-		if (c->exc_vector < 0) {          /* emulator error: pass it on */
+		if (c->exc_vector < 0) {          /* emulator error or VM exit: pass it on */
 			c->unwind = saved;
 			longjmp(*saved, 1);
 		}
@@ -426,6 +428,7 @@ static void deliver(struct cpu *c, const struct event *ev0)
 			c->icount--;
 		}
 		struct event second = { c->exc_vector, EXC_TYPE_HW, c->exc_has_error, c->exc_error };
+		c->deliv_outer = c->deliv;        /* IDT-vectoring information */
 		int a = ev_class(&first), b = ev_class(&second);
 		if (a == 3 && b != 0) {
 			triple_fault(c, &first, &second);
@@ -440,7 +443,12 @@ static void deliver(struct cpu *c, const struct event *ev0)
 		}
 	}
 	struct event e = cur;
+	c->deliv = (struct cpu_delivery){ true, e.vec, (uint8_t)e.type, e.has_err, e.err };
+	/* VMX exception bitmap / SVM exception intercepts (SDM Vol. 3 26.2,
+	 * APM Vol. 2 15.12): the event is not delivered but exits. */
+	virt_hook(c, EXCEPTION, NULL, (uint64_t)e.vec);
 	deliver_once(c, &e);
+	c->deliv.active = c->deliv_outer.active = false;
 	c->unwind = saved;
 }
 

@@ -2,7 +2,8 @@
  * io.c - IN and OUT: the processor's side of the I/O port space.
  *
  * Ports are a separate 64 KiB address space reached only by IN/OUT and
- * INS/OUTS.  The machine (devices, or for now the `nestlab` command's debug
+ * INS/OUTS, all through cpu_io_allow() (protection, then the VMX/SVM
+ * intercept) before they touch the bus.  The machine (devices, or for now the `nestlab` command's debug
  * ports 0xE9 and 0xF4) plugs handlers into c->io_read / c->io_write; with
  * none, reads give all ones and writes are dropped, as an empty ISA bus does.
  *
@@ -20,6 +21,7 @@
 #include "arch.h"
 #include "flags.h"
 #include "seg.h"
+#include "virt.h"
 
 /* The bitmap check: every bit for port..port+size-1 must be clear.  Two
  * bytes are always read, as the CPU does (SDM Vol. 1 19.5.2), so a bitmap
@@ -41,27 +43,29 @@ static void io_bitmap_check(struct cpu *c, uint16_t port, int size)
 		cpu_gp0(c);
 }
 
-/* #GP(0) unless this CPL may touch ports port..port+size-1. */
-void cpu_io_check(struct cpu *c, uint16_t port, int size)
+/* The one path of every port access (IN, OUT, INS, OUTS), in the order
+ * the manuals give: the protection check first (#GP(0) has priority over
+ * a VM exit, SDM Vol. 3 26.1.1; APM Vol. 2 15.10.2), then the VMX/SVM I/O
+ * intercept, and only then (the caller) memory and the bus. */
+void cpu_io_allow(struct cpu *c, const struct virt_io *io)
 {
-	if (!(c->cr0 & CR0_PE))
-		return;
-	int iopl = (int)((c->rflags & FLAG_IOPL) >> 12);
-	if (c->cpl > iopl || (c->rflags & FLAG_VM))
-		io_bitmap_check(c, port, size);
+	if (c->cr0 & CR0_PE) {
+		int iopl = (int)((c->rflags & FLAG_IOPL) >> 12);
+		if (c->cpl > iopl || (c->rflags & FLAG_VM))
+			io_bitmap_check(c, io->port, io->size);
+	}
+	virt_hook(c, IO, NULL, (uint64_t)(uintptr_t)io);
 }
 
-uint64_t cpu_io_in(struct cpu *c, uint16_t port, int size)
+uint64_t cpu_io_read(struct cpu *c, uint16_t port, int size)
 {
-	cpu_io_check(c, port, size);
 	if (!c->io_read)
 		return size_mask(size);
 	return c->io_read(c->io_opaque, port, size) & size_mask(size);
 }
 
-void cpu_io_out(struct cpu *c, uint16_t port, int size, uint64_t v)
+void cpu_io_write(struct cpu *c, uint16_t port, int size, uint64_t v)
 {
-	cpu_io_check(c, port, size);
 	if (c->io_write)
 		c->io_write(c->io_opaque, port, size, (uint32_t)(v & size_mask(size)));
 }
@@ -73,49 +77,58 @@ static int io_size(const struct insn *i)
 }
 
 /* A 32-bit IN zero-extends into RAX like any 32-bit register write. */
-static void in_to_rax(struct cpu *c, uint16_t port, int size)
+static void in_to_rax(struct cpu *c, uint16_t port, int size, bool imm)
 {
-	reg_write(c, R_RAX, size, cpu_io_in(c, port, size));
+	struct virt_io io = { .port = port, .size = (uint8_t)size, .in = true, .imm = imm };
+	cpu_io_allow(c, &io);
+	reg_write(c, R_RAX, size, cpu_io_read(c, port, size));
+}
+
+static void out_from_rax(struct cpu *c, uint16_t port, int size, bool imm)
+{
+	struct virt_io io = { .port = port, .size = (uint8_t)size, .imm = imm };
+	cpu_io_allow(c, &io);
+	cpu_io_write(c, port, size, c->gpr[R_RAX]);
 }
 
 void op_in_AL_Ib(struct cpu *c, const struct insn *i)
 {
-	in_to_rax(c, (uint16_t)(i->imm & 0xff), 1);
+	in_to_rax(c, (uint16_t)(i->imm & 0xff), 1, true);
 }
 
 void op_in_eAX_Ib(struct cpu *c, const struct insn *i)
 {
-	in_to_rax(c, (uint16_t)(i->imm & 0xff), io_size(i));
+	in_to_rax(c, (uint16_t)(i->imm & 0xff), io_size(i), true);
 }
 
 void op_in_AL_DX(struct cpu *c, const struct insn *i)
 {
 	(void)i;
-	in_to_rax(c, (uint16_t)c->gpr[R_RDX], 1);
+	in_to_rax(c, (uint16_t)c->gpr[R_RDX], 1, false);
 }
 
 void op_in_eAX_DX(struct cpu *c, const struct insn *i)
 {
-	in_to_rax(c, (uint16_t)c->gpr[R_RDX], io_size(i));
+	in_to_rax(c, (uint16_t)c->gpr[R_RDX], io_size(i), false);
 }
 
 void op_out_Ib_AL(struct cpu *c, const struct insn *i)
 {
-	cpu_io_out(c, (uint16_t)(i->imm & 0xff), 1, c->gpr[R_RAX]);
+	out_from_rax(c, (uint16_t)(i->imm & 0xff), 1, true);
 }
 
 void op_out_Ib_eAX(struct cpu *c, const struct insn *i)
 {
-	cpu_io_out(c, (uint16_t)(i->imm & 0xff), io_size(i), c->gpr[R_RAX]);
+	out_from_rax(c, (uint16_t)(i->imm & 0xff), io_size(i), true);
 }
 
 void op_out_DX_AL(struct cpu *c, const struct insn *i)
 {
 	(void)i;
-	cpu_io_out(c, (uint16_t)c->gpr[R_RDX], 1, c->gpr[R_RAX]);
+	out_from_rax(c, (uint16_t)c->gpr[R_RDX], 1, false);
 }
 
 void op_out_DX_eAX(struct cpu *c, const struct insn *i)
 {
-	cpu_io_out(c, (uint16_t)c->gpr[R_RDX], io_size(i), c->gpr[R_RAX]);
+	out_from_rax(c, (uint16_t)c->gpr[R_RDX], io_size(i), false);
 }

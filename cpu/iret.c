@@ -28,6 +28,7 @@
 #include "flags.h"
 #include "seg.h"
 #include "stack.h"
+#include "virt.h"
 
 #define IRET_ALWAYS (FLAG_CF | FLAG_PF | FLAG_AF | FLAG_ZF | FLAG_SF | FLAG_TF | FLAG_DF | \
 		     FLAG_OF | FLAG_NT | FLAG_RF | FLAG_AC | FLAG_ID)
@@ -157,6 +158,7 @@ static void iret_prot(struct cpu *c, int os)
 
 void op_iret(struct cpu *c, const struct insn *i)
 {
+	virt_hook(c, IRET, i, 0);
 	/* IRET ends NMI blocking, even when it faults (SDM Vol. 3 6.7.1). */
 	c->nmi_blocked = false;
 	if (!(c->cr0 & CR0_PE))

@@ -26,6 +26,7 @@
 #include "flags.h"
 #include "mem.h"
 #include "paging.h"
+#include "virt.h"
 
 static bool is_canonical(uint64_t a)
 {
@@ -150,10 +151,14 @@ static uint64_t translate_linear(struct cpu *c, uint64_t lin, enum mem_access ac
 	*flags = 0;
 	*writable = true;
 	if (!(c->cr0 & CR0_PG))
-		return lin;
+		return virt_gpa(c, lin, (unsigned)acc | VIRT_GPA_LIN, lin);
 	struct pg_walk w;
 	if (!paging_walk(c, lin, acc, bank == TLB_USER, false, &w))
 		page_fault(c, lin, w.pfec);
+	/* The final guest-physical address through EPT/NPT (virt.h).  A 4 KiB
+	 * TLB piece is filled per walk, so a large guest page over small EPT
+	 * pages stays correct. */
+	w.pa = virt_gpa(c, w.pa, (unsigned)acc | VIRT_GPA_LIN | (bank == TLB_USER ? VIRT_GPA_USER : 0), lin);
 	bool may_write = bank == TLB_USER ? w.user && w.write
 					  : w.write || !(c->cr0 & CR0_WP);
 	*writable = may_write && w.dirty;

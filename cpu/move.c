@@ -19,6 +19,7 @@
 #include "mem.h"
 #include "model.h"
 #include "stack.h"
+#include "virt.h"
 
 /* ---- MOV ---------------------------------------------------------------------- */
 
@@ -347,7 +348,12 @@ void op_std(struct cpu *c, const struct insn *i) { (void)i; c->rflags |= FLAG_DF
 /* 90 (also F3 90 PAUSE).  A NOP with a memory operand (0F 1F /0, the hint
  * space 0F 18-1F, PREFETCH 0F 0D) computes nothing and touches no memory,
  * so it cannot fault. */
-void op_nop(struct cpu *c, const struct insn *i) { (void)c; (void)i; }
+/* F3 90 is PAUSE: PAUSE exiting (VMX) / the PAUSE intercept (SVM). */
+void op_nop(struct cpu *c, const struct insn *i)
+{
+	if (unlikely(c->icpt & ICPT(PAUSE)) && (i->flags & I_REP))
+		virt_intercept(c, VIRT_PAUSE, i, 0);
+}
 void op_nop_Ev(struct cpu *c, const struct insn *i) { (void)c; (void)i; }
 void op_nop_Ev_0d(struct cpu *c, const struct insn *i) { (void)c; (void)i; }
 

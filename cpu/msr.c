@@ -33,6 +33,7 @@
 #include "flags.h"
 #include "mem.h"
 #include "model.h"
+#include "virt.h"
 
 #define APIC_BASE_BSP  (1ull << 8)
 #define APIC_BASE_EXTD (1ull << 10)
@@ -125,7 +126,7 @@ static void write_efer(struct cpu *c, uint64_t v)
 static bool msr_read(struct cpu *c, uint32_t msr, uint64_t *v)
 {
 	switch (msr) {
-	case MSR_IA32_TSC:            *v = c->icount + c->tsc_offset; return true;
+	case MSR_IA32_TSC:            *v = c->icount + c->tsc_offset + c->virt_tsc_offset; return true;
 	case MSR_IA32_APIC_BASE:      *v = c->msr.apic_base; return true;
 	case MSR_IA32_SYSENTER_CS:    *v = c->msr.sysenter_cs; return true;
 	case MSR_IA32_SYSENTER_ESP:   *v = c->msr.sysenter_esp; return true;
@@ -183,11 +184,12 @@ static void need_cpl0(struct cpu *c)
 
 void op_rdmsr(struct cpu *c, const struct insn *i)
 {
-	(void)i;
 	need_cpl0(c);
 	uint32_t msr = (uint32_t)c->gpr[R_RCX];
+	virt_hook(c, RDMSR, i, msr);
 	uint64_t v = 0;
 	if (!msr_read(c, msr, &v) && !cpu_msr_mce(c, msr, &v, false) &&
+	    !(c->vops && c->vops->msr(c, msr, &v, false)) &&
 	    !(c->msr_hook && c->msr_hook(c, msr, &v, false)))
 		cpu_gp0(c);
 	reg_write(c, R_RAX, 4, v);
@@ -196,11 +198,12 @@ void op_rdmsr(struct cpu *c, const struct insn *i)
 
 void op_wrmsr(struct cpu *c, const struct insn *i)
 {
-	(void)i;
 	need_cpl0(c);
 	uint32_t msr = (uint32_t)c->gpr[R_RCX];
+	virt_hook(c, WRMSR, i, msr);
 	uint64_t v = (c->gpr[R_RDX] << 32) | (uint32_t)c->gpr[R_RAX];
 	if (!msr_write(c, msr, v) && !cpu_msr_mce(c, msr, &v, true) &&
+	    !(c->vops && c->vops->msr(c, msr, &v, true)) &&
 	    !(c->msr_hook && c->msr_hook(c, msr, &v, true)))
 		cpu_gp0(c);
 }

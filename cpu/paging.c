@@ -34,6 +34,7 @@
 #include "dcache.h"
 #include "mem.h"
 #include "paging.h"
+#include "virt.h"
 
 #define BITS(hi, lo) ((~0ull >> (63 - (hi))) & ~((1ull << (lo)) - 1))
 
@@ -219,6 +220,10 @@ bool paging_walk(struct cpu *c, uint64_t lin, int acc, bool user, bool probe,
 		return false;
 	for (;;) {
 		uint64_t pa = table + ((lin >> shift) & ((1ull << ibits) - 1)) * (uint64_t)esize;
+		/* In guest mode with EPT/NPT the entry's address is guest-physical:
+		 * every paging-structure access goes through the second level
+		 * (SDM Vol. 3 29.3.2, APM Vol. 2 15.25.5). */
+		pa = virt_gpa(c, pa, VIRT_GPA_WALK | VIRT_GPA_LIN | (probe ? VIRT_GPA_PROBE : 0), lin);
 		uint64_t e = entry_read(c, pa, esize);
 		record(w, pa, e);
 		if (!(e & PTE_P))
@@ -245,7 +250,8 @@ bool paging_load_pdptes(struct cpu *c, uint64_t cr3)
 	uint64_t e[4];
 	uint64_t base = cr3 & 0xffffffe0ull;
 	for (int n = 0; n < 4; n++) {
-		e[n] = entry_read(c, base + 8 * (uint64_t)n, 8);
+		uint64_t pa = virt_gpa(c, base + 8 * (uint64_t)n, VIRT_GPA_WALK, 0);
+		e[n] = entry_read(c, pa, 8);
 		if ((e[n] & PTE_P) && (e[n] & rsvd))
 			return false;
 	}

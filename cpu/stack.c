@@ -14,6 +14,7 @@
  */
 #include "flags.h"
 #include "stack.h"
+#include "virt.h"
 
 static bool is_canonical(uint64_t a)
 {
@@ -195,6 +196,7 @@ void op_popa(struct cpu *c, const struct insn *i)
  * with IOPL < 3 it is #GP(0); the CR4.VME variant comes with system mode. */
 void op_pushf(struct cpu *c, const struct insn *i)
 {
+	virt_hook(c, PUSHF, i, 0);
 	uint64_t f = cpu_get_rflags(c);
 	if ((f & FLAG_VM) && (f & FLAG_IOPL) != FLAG_IOPL)
 		cpu_gp0(c);
@@ -235,6 +237,7 @@ static uint64_t popf_mask(struct cpu *c, uint64_t old)
 
 void op_popf(struct cpu *c, const struct insn *i)
 {
+	virt_hook(c, POPF, i, 0);
 	uint64_t old = cpu_get_rflags(c);
 	uint64_t sp = stack_sp(c);
 	uint64_t v = stack_read(c, &sp, i->osize);

@@ -31,13 +31,14 @@
  * source and destination overlap it copies element by element in the
  * architectural order, so the result is the same as the slow path's.
  *
- * INS/OUTS use the I/O bus (c->io_read/io_write; without one, reads give all
- * ones and writes are dropped).  The I/O permission checks (IOPL, TSS bitmap)
- * come with the system-mode work.
+ * INS/OUTS go through the one I/O path of io.c: the IOPL / TSS-bitmap check
+ * (#GP(0)) and the VMX/SVM I/O intercept for each element, then the access
+ * to memory, then the bus (c->io_read/io_write).
  */
 #include "dcache.h"
 #include "flags.h"
 #include "mem.h"
+#include "virt.h"
 
 #define STR_BUDGET 65536u
 
@@ -55,15 +56,14 @@ static void str_advance(struct cpu *c, const struct insn *i, int reg, int size, 
 	reg_write(c, reg, i->asize, v & size_mask(i->asize));
 }
 
-static uint64_t io_in(struct cpu *c, uint16_t port, int size)
+/* INS/OUTS take the one I/O path (io.c): protection check and the VMX/SVM
+ * intercept for every element, before its memory access. */
+static void io_allow(struct cpu *c, const struct insn *i, uint16_t port, int size, bool in,
+		     uint64_t lin)
 {
-	return c->io_read ? c->io_read(c->io_opaque, port, size) & size_mask(size) : size_mask(size);
-}
-
-static void io_out(struct cpu *c, uint16_t port, int size, uint64_t v)
-{
-	if (c->io_write)
-		c->io_write(c->io_opaque, port, size, (uint32_t)v);
+	struct virt_io io = { .port = port, .size = (uint8_t)size, .in = in, .string = true,
+			      .rep = (i->flags & (I_REP | I_REPNE)) != 0, .lin = lin };
+	cpu_io_allow(c, &io);
 }
 
 /* Raise now any fault a write of `size` bytes at `lin` would raise, so INS
@@ -112,12 +112,14 @@ static void str_one(struct cpu *c, const struct insn *i, int size, enum str_kind
 		str_advance(c, i, R_RDI, size, 1);
 		break;
 	case S_INS:
+		io_allow(c, i, port, size, true, cpu_linear(c, SEG_ES, di));
 		probe_write(c, seg_linear(c, SEG_ES, di, size, true), size);
-		cpu_write(c, SEG_ES, di, size, io_in(c, port, size));
+		cpu_write(c, SEG_ES, di, size, cpu_io_read(c, port, size));
 		str_advance(c, i, R_RDI, size, 1);
 		break;
 	case S_OUTS:
-		io_out(c, port, size, cpu_read(c, i->seg, si, size));
+		io_allow(c, i, port, size, false, cpu_linear(c, i->seg, si));
+		cpu_io_write(c, port, size, cpu_read(c, i->seg, si, size));
 		str_advance(c, i, R_RSI, size, 1);
 		break;
 	}

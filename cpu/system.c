@@ -1,8 +1,8 @@
 /*
  * system.c - the system-flavoured instructions a user-level core needs:
  * CPUID, RDTSC/RDTSCP, HLT, CLI/STI, the #UD and #GP records the decoder
- * produces (ud, toolong, UD0/UD1/UD2), and the VMX and SVM instructions as
- * a CPU without those extensions executes them (#UD).
+ * produces (ud, toolong, UD0/UD1/UD2), and the entry points of the VMX and
+ * SVM instructions, which the virtualization model executes (virt.h).
  *
  * Time.  The time-stamp counter is virtual time: retired instructions
  * (c->icount, exec.c) plus c->tsc_offset, one tick per instruction.  A run
@@ -11,10 +11,9 @@
  * RDTSC executes before icount counts it, so it sees the number of
  * instructions retired before it.
  */
-#include <stdio.h>
-
 #include "mem.h"
 #include "model.h"
+#include "virt.h"
 
 #define CR4_TSD (1ull << 2)
 
@@ -34,9 +33,12 @@ static int iopl(const struct cpu *c)
  * RBX, RCX, RDX have bits 63:32 cleared (SDM Vol. 2 CPUID). */
 void op_cpuid(struct cpu *c, const struct insn *i)
 {
-	(void)i;
+	virt_hook(c, CPUID, i, 0);
 	uint32_t r[4];
-	cpu_model_cpuid(c->model, (uint32_t)c->gpr[R_RAX], (uint32_t)c->gpr[R_RCX], r);
+	uint32_t leaf = (uint32_t)c->gpr[R_RAX], sub = (uint32_t)c->gpr[R_RCX];
+	cpu_model_cpuid(c->model, leaf, sub, r);
+	if (c->vops && c->vops->cpuid)
+		c->vops->cpuid(c, leaf, sub, r);
 	reg_write(c, R_RAX, 4, r[0]);
 	reg_write(c, R_RBX, 4, r[1]);
 	reg_write(c, R_RCX, 4, r[2]);
@@ -45,18 +47,20 @@ void op_cpuid(struct cpu *c, const struct insn *i)
 
 /* ---- RDTSC, RDTSCP ---------------------------------------------------------------- */
 
-/* CR4.TSD = 1 makes the TSC readable only at CPL 0 (SDM Vol. 2 RDTSC). */
+/* CR4.TSD = 1 makes the TSC readable only at CPL 0 (SDM Vol. 2 RDTSC);
+ * that #GP comes before a VM exit (SDM Vol. 3 26.1.1).  In guest mode the
+ * model's TSC offset is added (virt_tsc_offset; 0 outside). */
 static uint64_t read_tsc(struct cpu *c)
 {
 	if ((c->cr4 & CR4_TSD) && protected_mode(c) && c->cpl > 0)
 		cpu_gp0(c);
-	return c->icount + c->tsc_offset;
+	return c->icount + c->tsc_offset + c->virt_tsc_offset;
 }
 
 void op_rdtsc(struct cpu *c, const struct insn *i)
 {
-	(void)i;
 	uint64_t t = read_tsc(c);
+	virt_hook(c, RDTSC, i, 0);
 	reg_write(c, R_RAX, 4, t);
 	reg_write(c, R_RDX, 4, t >> 32);
 }
@@ -64,8 +68,8 @@ void op_rdtsc(struct cpu *c, const struct insn *i)
 /* RDTSCP also loads ECX with IA32_TSC_AUX (written by WRMSR, msr.c). */
 void op_rdtscp(struct cpu *c, const struct insn *i)
 {
-	(void)i;
 	uint64_t t = read_tsc(c);
+	virt_hook(c, RDTSCP, i, 0);
 	reg_write(c, R_RAX, 4, t);
 	reg_write(c, R_RDX, 4, t >> 32);
 	reg_write(c, R_RCX, 4, c->msr.tsc_aux);
@@ -76,9 +80,9 @@ void op_rdtscp(struct cpu *c, const struct insn *i)
 /* HLT is privileged: #GP(0) above CPL 0 (virtual-8086 mode runs at 3). */
 void op_hlt(struct cpu *c, const struct insn *i)
 {
-	(void)i;
 	if ((protected_mode(c) && c->cpl > 0) || (c->rflags & FLAG_VM))
 		cpu_gp0(c);
+	virt_hook(c, HLT, i, 0);
 	c->halted = true;
 }
 
@@ -130,58 +134,40 @@ void op_ud0_Gv_Ev(struct cpu *c, const struct insn *i) { (void)i; cpu_ud(c); }
 void op_ud1_Gv_Ev(struct cpu *c, const struct insn *i) { (void)i; cpu_ud(c); }
 void op_ud2(struct cpu *c, const struct insn *i) { (void)i; cpu_ud(c); }
 
-/* ---- VMX and SVM on a CPU without them -------------------------------------------------- */
+/* ---- VMX and SVM instructions ------------------------------------------------------------ */
 
-/* Reached only if a model claims an extension whose instructions nobody
- * implements: an emulator error, never a silent success. */
-static _Noreturn void ext_missing(struct cpu *c, const char *what)
-{
-	snprintf(c->error, sizeof c->error,
-		 "model %s claims %s, but no %s model is built in",
-		 c->model ? c->model->name : "?", what, what);
-	cpu_exception_noerr(c, -1);
-}
-
-/* A CPU without VMX raises #UD for every VMX instruction, VMCALL included
- * (SDM Vol. 3 31.3 and each instruction's "Protected Mode Exceptions").
- * The VT-x model (vmx/) replaces these handlers with its own. */
-#define VMX_INSN(name)                                                    \
+/* The active virtualization model executes them (virt.h: ops->insn).  A
+ * CPU without VMX raises #UD for every VMX instruction, VMCALL included
+ * (SDM Vol. 3 31.3 and each instruction's "Protected Mode Exceptions");
+ * one without SVM likewise for the SVM ones (APM Vol. 3: #UD when SVM is
+ * absent; VMMCALL too).  A model without the instruction's extension
+ * (a VMX model asked for VMRUN) answers #UD itself. */
+#define VIRT_INSN(name, which)                                            \
 	void op_##name(struct cpu *c, const struct insn *i)               \
 	{                                                                 \
-		(void)i;                                                  \
-		if (!c->model || !c->model->has_vmx)                      \
-			cpu_ud(c);  /* replaced by the VMX model later */ \
-		ext_missing(c, "VMX");                                    \
+		if (!c->vops)                                             \
+			cpu_ud(c);                                        \
+		c->vops->insn(c, VIRT_I_##which, i);                      \
 	}
-VMX_INSN(vmxon_Mq)
-VMX_INSN(vmxoff)
-VMX_INSN(vmclear_Mq)
-VMX_INSN(vmptrld_Mq)
-VMX_INSN(vmptrst_Mq)
-VMX_INSN(vmread_Ey_Gy)
-VMX_INSN(vmwrite_Gy_Ey)
-VMX_INSN(vmlaunch)
-VMX_INSN(vmresume)
-VMX_INSN(vmcall)
-VMX_INSN(vmfunc)
-VMX_INSN(invept_Gy_Mdq)
-VMX_INSN(invvpid_Gy_Mdq)
-
-/* Likewise SVM (AMD APM Vol. 3: #UD when SVM is absent or EFER.SVME = 0;
- * VMMCALL is #UD too).  The AMD-V model (svm/) replaces these. */
-#define SVM_INSN(name)                                                    \
-	void op_##name(struct cpu *c, const struct insn *i)               \
-	{                                                                 \
-		(void)i;                                                  \
-		if (!c->model || !c->model->has_svm)                      \
-			cpu_ud(c);  /* replaced by the SVM model later */ \
-		ext_missing(c, "SVM");                                    \
-	}
-SVM_INSN(vmrun)
-SVM_INSN(vmmcall)
-SVM_INSN(vmload)
-SVM_INSN(vmsave)
-SVM_INSN(stgi)
-SVM_INSN(clgi)
-SVM_INSN(invlpga)
-SVM_INSN(skinit)
+VIRT_INSN(vmxon_Mq, VMXON)
+VIRT_INSN(vmxoff, VMXOFF)
+VIRT_INSN(vmclear_Mq, VMCLEAR)
+VIRT_INSN(vmptrld_Mq, VMPTRLD)
+VIRT_INSN(vmptrst_Mq, VMPTRST)
+VIRT_INSN(vmread_Ey_Gy, VMREAD)
+VIRT_INSN(vmwrite_Gy_Ey, VMWRITE)
+VIRT_INSN(vmlaunch, VMLAUNCH)
+VIRT_INSN(vmresume, VMRESUME)
+VIRT_INSN(vmcall, VMCALL)
+VIRT_INSN(vmfunc, VMFUNC)
+VIRT_INSN(invept_Gy_Mdq, INVEPT)
+VIRT_INSN(invvpid_Gy_Mdq, INVVPID)
+VIRT_INSN(vmrun, VMRUN)
+VIRT_INSN(vmmcall, VMMCALL)
+VIRT_INSN(vmload, VMLOAD)
+VIRT_INSN(vmsave, VMSAVE)
+VIRT_INSN(stgi, STGI)
+VIRT_INSN(clgi, CLGI)
+VIRT_INSN(invlpga, INVLPGA)
+VIRT_INSN(skinit, SKINIT)
+#undef VIRT_INSN

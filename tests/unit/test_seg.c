@@ -199,6 +199,53 @@ static void test_io_bitmap(void)
 	CU_ASSERT_EQUAL(c->gpr[R_RSI], 0x11007);
 }
 
+/* INS and OUTS take the same I/O path as IN and OUT: from ring 3 with
+ * IOPL 0, OUTSB/INSB to port 0x80 (clear in the bitmap) work, and to 0x81
+ * (set) they raise #GP(0) before touching memory. */
+static void run_string_io(const uint8_t *tail, size_t n, uint64_t *fault_eip, uint8_t *mem)
+{
+	struct cpu *c = cpu32_with_handlers();
+	static const uint8_t code[] = { 0x6a, 0x23, 0x68, 0, 0, 0x08, 0, 0x68, 0x02, 0x02, 0, 0,
+					0x6a, 0x1b, 0x68, 0x00, 0x10, 0x01, 0x00, 0xcf };
+	uint8_t user[64] = {
+		0x66, 0xba, 0x80, 0x00,             /* mov dx, 0x80 */
+		0xbe, 0x00, 0x20, 0x01, 0x00,       /* mov esi, 0x12000 */
+		0x36, 0x6e,                         /* ss: outsb      (allowed) */
+		0x16, 0x07,                         /* push ss; pop es */
+		0xbf, 0x00, 0x20, 0x01, 0x00,       /* mov edi, 0x12000 */
+		0x6c,                               /* insb           (allowed) */
+		0xbb, 0x01, 0x00, 0x00, 0x00,       /* mov ebx, 1 */
+		0x66, 0xba, 0x81, 0x00,             /* mov dx, 0x81 */
+	};
+	memcpy(user + 28, tail, n);
+	sy_put(c, 0x11000, user, 28 + n);
+	sn_poke(c, 0x12000, 2, 0x5555);
+	c->tr.limit = 0x68 + 0x20;
+	sn_poke(c, SY_TSS + 0x66, 2, 0x68);
+	for (int k = 0; k < 0x20; k++)
+		sn_poke(c, SY_TSS + 0x68 + (uint64_t)k, 1, 0xff);
+	sn_poke(c, SY_TSS + 0x68 + 0x10, 1, 0xfe);                  /* 0x80 clear, 0x81 set */
+	CU_ASSERT_EQUAL(SY_RUN(c, code), CPU_STOP_HLT);
+	CU_ASSERT_EQUAL(c->gpr[R_RBX], 1);
+	CU_ASSERT_EQUAL(c->gpr[R_RDI], 0);                          /* #GP(0) */
+	*fault_eip = c->gpr[R_RSI];
+	*mem = (uint8_t)sn_peek(c, 0x12001, 1);
+}
+
+static void test_io_bitmap_string(void)
+{
+	static const uint8_t outsb[] = { 0x36, 0x6e }, insb[] = { 0x6c }, rep_outsb[] = { 0xb9, 1, 0, 0, 0, 0xf3, 0x36, 0x6e };
+	uint64_t eip;
+	uint8_t mem;
+	run_string_io(outsb, sizeof outsb, &eip, &mem);
+	CU_ASSERT_EQUAL(eip, 0x11000 + 28);
+	run_string_io(insb, sizeof insb, &eip, &mem);
+	CU_ASSERT_EQUAL(eip, 0x11000 + 28);
+	CU_ASSERT_EQUAL(mem, 0x55);                                 /* nothing written */
+	run_string_io(rep_outsb, sizeof rep_outsb, &eip, &mem);   /* mov ecx, 1; rep ss: outsb */
+	CU_ASSERT_EQUAL(eip, 0x11000 + 33);
+}
+
 /* Data accesses outside 64-bit mode check limit and rights: #GP(0), or
  * #SS(0) for the stack. */
 static void run_fault(const uint8_t *code, size_t len, uint64_t fault_at, uint32_t err)
@@ -352,6 +399,7 @@ int main(void)
 		{ "LGDT/SGDT/SIDT, LTR/STR busy, LLDT/SLDT", test_tables },
 		{ "LAR, LSL, VERR, VERW, ARPL", test_lar_lsl_ver_arpl },
 		{ "TSS I/O permission bitmap", test_io_bitmap },
+		{ "TSS I/O bitmap: INS and OUTS", test_io_bitmap_string },
 		{ "segment limits and rights of data and stack accesses", test_limits },
 		{ NULL, NULL },
 	};
