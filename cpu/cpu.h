@@ -73,6 +73,8 @@ enum cpu_vector {
  * 25.8.3).  Types 4-6 come from INT n, INT1, INT3, INTO: they are traps,
  * so the instruction retires and the saved RIP is the next one. */
 enum cpu_exc_type {
+	EXC_TYPE_EXTINT = 0,      /* external interrupt (a stop with exceptions_stop) */
+	EXC_TYPE_NMI = 2,         /* NMI (likewise) */
 	EXC_TYPE_HW = 3,          /* hardware exception (a fault): RIP restored */
 	EXC_TYPE_SOFT_INT = 4,    /* INT n */
 	EXC_TYPE_PRIV_SOFT = 5,   /* INT1 (ICEBP) */
@@ -216,7 +218,8 @@ struct cpu {
 
 	/* --- exceptions -------------------------------------------------------- */
 	jmp_buf *unwind;              /* set by cpu_run() */
-	bool exceptions_stop;         /* no IDT delivery: stop the run instead */
+	bool exceptions_stop;         /* no IDT delivery: stop the run instead (at
+	                                 interrupts too, exc_type EXTINT/NMI) */
 	int exc_vector;               /* last exception raised, -1 if none */
 	uint32_t exc_error;
 	bool exc_has_error;

@@ -465,8 +465,24 @@ void cpu_deliver_exception(struct cpu *c)
 	deliver(c, &ev);
 }
 
+/* With exceptions_stop (a program without an IDT: a flat binary, the unit
+ * and differential tests) an interrupt stops the run too, named as itself,
+ * instead of faulting through the absent IDT into a triple fault whose
+ * message would speak of a double fault. */
+static void stop_instead(struct cpu *c, int vector, int type)
+{
+	c->exc_vector = vector;
+	c->exc_type = (uint8_t)type;
+	c->exc_has_error = false;
+	c->exc_error = 0;
+	c->insn_rip = c->rip;                /* nothing to restore: between instructions */
+	longjmp(*c->unwind, 1);
+}
+
 void cpu_deliver_interrupt(struct cpu *c, int vector)
 {
+	if (c->exceptions_stop)
+		stop_instead(c, vector, EV_EXTINT);
 	struct event ev = { vector, EV_EXTINT, false, 0 };
 	deliver(c, &ev);
 	c->block_break = true;
@@ -480,6 +496,8 @@ void cpu_deliver_nmi(struct cpu *c)
 		c->nmi_pending = true;
 		return;
 	}
+	if (c->exceptions_stop)
+		stop_instead(c, VEC_NMI, EV_NMI);
 	struct event ev = { VEC_NMI, EV_NMI, false, 0 };
 	deliver(c, &ev);
 	c->nmi_blocked = true;

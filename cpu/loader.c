@@ -28,6 +28,7 @@
 
 #include "arch.h"
 #include "loader.h"
+#include "mem.h"
 
 int loader_err(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -256,6 +257,32 @@ int loader_multiboot(struct cpu *c, const struct loader_image *img,
 			       : loader_mbi2(c, img, &lay, out, err, errlen);
 }
 
+static void put64(struct cpu *c, uint64_t pa, uint64_t v)
+{
+	uint8_t b[8];
+	for (int k = 0; k < 8; k++)
+		b[k] = (uint8_t)(v >> 8 * k);
+	cpu_phys_write(c, pa, b, 8);
+}
+
+/* The long-mode environment a flat binary starts in, as a loader leaves a
+ * 64-bit kernel (SDM Vol. 3 9.8.5): a GDT with a 64-bit code segment and a
+ * data segment, and 4-level page tables identity-mapping the low 4 GiB with
+ * 2 MiB pages (RAM, and the local APIC and I/O APIC pages above it), all in
+ * RAM the image may not use (LOADER_FLAT_RESERVED_*).  PML4[0] -> PDPT,
+ * PDPT[0..3] -> four page directories.  P|RW (|PS for the 2 MiB pages). */
+static void flat_tables(struct cpu *c)
+{
+	loader_zero(c, LOADER_FLAT_RESERVED_LO, LOADER_FLAT_RESERVED_HI - LOADER_FLAT_RESERVED_LO);
+	put64(c, LOADER_FLAT_GDT + 8, 0x00af9b000000ffffull);    /* 0x08: code, L=1, DPL 0 */
+	put64(c, LOADER_FLAT_GDT + 16, 0x00cf93000000ffffull);   /* 0x10: data, writable */
+	put64(c, LOADER_FLAT_PML4, LOADER_FLAT_PDPT | 0x3);
+	for (uint64_t k = 0; k < 4; k++)
+		put64(c, LOADER_FLAT_PDPT + 8 * k, (LOADER_FLAT_PD + 0x1000 * k) | 0x3);
+	for (uint64_t k = 0; k < 4 * 512; k++)
+		put64(c, LOADER_FLAT_PD + 8 * k, k << 21 | 0x83);
+}
+
 int loader_flat(struct cpu *c, const uint8_t *data, size_t len, uint64_t addr,
 		struct loader_boot *out, char *err, size_t errlen)
 {
@@ -266,6 +293,13 @@ int loader_flat(struct cpu *c, const uint8_t *data, size_t len, uint64_t addr,
 		return loader_err(err, errlen, "a flat image of %zu bytes does not fit in RAM at %#llx "
 				  "(RAM is %llu MiB)", len, (unsigned long long)addr,
 				  (unsigned long long)(c->ram_size >> 20));
+	if (addr < LOADER_FLAT_RESERVED_HI && addr + len > LOADER_FLAT_RESERVED_LO)
+		return loader_err(err, errlen, "a flat image at %#llx-%#llx would overwrite the GDT "
+				  "and page tables nestlab starts it with (%#x-%#x): load it at "
+				  "%#x or above", (unsigned long long)addr,
+				  (unsigned long long)(addr + len - 1), LOADER_FLAT_RESERVED_LO,
+				  LOADER_FLAT_RESERVED_HI - 1, LOADER_FLAT_RESERVED_HI);
+	flat_tables(c);
 	cpu_phys_write(c, addr, data, len);
 	out->kind = LOADER_FLAT;
 	out->entry = (uint32_t)addr;
@@ -283,12 +317,43 @@ static void flat_seg(struct cpu_segment *s, uint16_t sel, uint16_t type)
 	s->attr = type | SEG_ATTR_S | SEG_ATTR_P | SEG_ATTR_DB | SEG_ATTR_G;
 }
 
+/* 64-bit mode at CPL 0 with the tables of flat_tables(): CR0.PG|PE (and
+ * WP, NE, ET, MP as a 64-bit kernel runs), CR4.PAE and the SSE enables,
+ * EFER.LME|LMA, CS 0x08 (L=1), the data segments 0x10, IF = 0, no IDT
+ * (IDTR limit 0: a flat binary has none; nestlab stops at its first
+ * exception or interrupt instead).  Any x86-64 can be in this state. */
+static void enter_flat(struct cpu *c, const struct loader_boot *b)
+{
+	memset(c->gpr, 0, sizeof c->gpr);
+	c->rip = b->entry;
+	c->gpr[R_RSP] = b->entry;               /* the stack grows down below the image */
+	cpu_set_rflags(c, FLAG_FIXED1);
+	c->cr0 = CR0_PG | CR0_WP | CR0_NE | CR0_ET | CR0_MP | CR0_PE;
+	c->cr2 = c->cr8 = 0;
+	c->cr3 = LOADER_FLAT_PML4;
+	c->cr4 = CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT;
+	c->efer = EFER_LME | EFER_LMA;
+	c->cpl = 0;
+	flat_seg(&c->seg[SEG_CS], 0x08, 0xb);
+	c->seg[SEG_CS].attr = (uint16_t)((c->seg[SEG_CS].attr & ~SEG_ATTR_DB) | SEG_ATTR_L);
+	for (int s = 0; s < 6; s++)
+		if (s != SEG_CS)
+			flat_seg(&c->seg[s], 0x10, 0x3);
+	c->gdtr.base = LOADER_FLAT_GDT;
+	c->gdtr.limit = 3 * 8 - 1;
+	c->idtr.base = 0;
+	c->idtr.limit = 0;
+	c->ldtr = (struct cpu_segment){ .attr = 0x82, .limit = 0xffff };
+	c->tr = (struct cpu_segment){ .attr = 0x8b, .limit = 0xffff };
+	cpu_tlb_flush(c);
+	c->mode = CPU_MODE16;                   /* force the recomputation below */
+	cpu_update_mode(c);
+}
+
 void loader_enter(struct cpu *c, const struct loader_boot *b)
 {
 	if (b->kind == LOADER_FLAT) {
-		c->cpl = 0;                     /* a flat image runs as a ring-0 program */
-		c->rip = b->entry;
-		c->gpr[R_RSP] = b->entry;       /* stack grows down below the image */
+		enter_flat(c, b);
 		return;
 	}
 	/* MB1 3.2 / MB2 3.3: CS a 32-bit read/execute segment, offset 0, limit

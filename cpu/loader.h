@@ -9,8 +9,10 @@
  *                 16, the "a.out kludge"); EAX = 0x2BADB002 at entry.
  *   Multiboot 2   header in the first 32 KiB (magic 0xE85250D6), ELF32/64 or
  *                 the address tag; EAX = 0x36D76289 at entry.
- *   flat binary   copied to an address and started there in flat 64-bit mode
- *                 at CPL 0 (nestlab's own test convention, --load ADDR).
+ *   flat binary   copied to an address and started there in 64-bit mode at
+ *                 CPL 0 with paging on, as a loader leaves a 64-bit kernel:
+ *                 identity-mapped page tables and a GDT at 0x1000-0x7fff
+ *                 (nestlab's own test convention, --load ADDR).
  *
  * A Multiboot kernel starts as both specifications say (MB1 3.2, MB2 3.3):
  * 32-bit protected mode, flat 4 GiB code and data segments, paging off, A20
@@ -43,6 +45,17 @@
 #define LOADER_INFO_BASE  0x9500u
 #define LOADER_INFO_LIMIT 0x9fc00u     /* start of the EBDA, reserved */
 #define LOADER_NAME "nestlab"          /* boot loader name tag/field */
+
+/* A flat binary's start state lives here (loader_flat, loader_enter): the
+ * GDT (0x08 64-bit code, 0x10 data), the PML4, one PDPT and four page
+ * directories identity-mapping 0-4 GiB with 2 MiB pages.  The image must
+ * not overlap [LO, HI). */
+#define LOADER_FLAT_RESERVED_LO 0x1000u
+#define LOADER_FLAT_GDT         0x1000u
+#define LOADER_FLAT_PML4        0x2000u
+#define LOADER_FLAT_PDPT        0x3000u
+#define LOADER_FLAT_PD          0x4000u    /* four pages, 0x4000-0x7fff */
+#define LOADER_FLAT_RESERVED_HI 0x8000u
 
 struct loader_module {
 	const uint8_t *data;
@@ -93,8 +106,9 @@ int loader_flat(struct cpu *c, const uint8_t *data, size_t len, uint64_t addr,
 		struct loader_boot *out, char *err, size_t errlen);
 
 /* Put the CPU in the entry state of `b` (Multiboot: 32-bit protected mode;
- * flat: CPL 0 in the flat 64-bit state cpu_init() leaves, RSP = the load
- * address). */
+ * flat: 64-bit mode at CPL 0, CR0.PG, CR4.PAE, EFER.LMA, CR3 = the
+ * identity map at LOADER_FLAT_PML4, CS 0x08, RSP = the load address, no
+ * IDT). */
 void loader_enter(struct cpu *c, const struct loader_boot *b);
 
 /* --- internal to loader.c / loader_elf.c / loader_mbi.c ------------------- */

@@ -12,8 +12,11 @@
  * that whole string as the module's string.  With --multiboot2 (an image
  * with both headers) or an MB2-only image, the conventions are GRUB's
  * `multiboot2`/`module2`: CMDLINE alone, and ARGS alone.  An
- * image without a Multiboot header is a flat binary started in 64-bit mode
- * at CPL 0 at --load (default 0x100000).
+ * image without a Multiboot header is a flat binary (a note says so) started
+ * at --load (default 0x100000) in 64-bit mode at CPL 0 with paging on
+ * (cpu/loader.h); it has no IDT, so its first exception or interrupt ends
+ * the run, named.  ui/image.c reads the files: regular files no larger than
+ * guest RAM.
  *
  * With no IMAGE, nestlab boots its built-in default: the hypervisor nesthv
  * with the teaching guest as its module, both built in this tree and
@@ -23,13 +26,15 @@
  * small flat program of demo_guest.S on the bare interpreter.
  *
  * The guest's serial port (COM1) and debug console (port 0xE9) go to stdout;
- * nestlab's own messages go to stderr.  Exit statuses:
- *   v    the guest wrote v to port 0xF4 (QEMU's isa-debug-exit makes QEMU
- *        exit with (v << 1) | 1 instead; the boot tests compare v)
+ * nestlab's own messages go to stderr.  Exit statuses (0-63 the guest's,
+ * 64-79 nestlab's own):
+ *   v    the guest wrote v < 64 to port 0xF4 (QEMU's isa-debug-exit makes
+ *        QEMU exit with (v << 1) | 1 instead; the boot tests compare v)
  *   64 usage error   65 bad image   66 emulator error   67 guest exception
- *   (flat binaries only: they have no IDT)   68 --max-insns reached
+ *   or interrupt (flat binaries only: they have no IDT)   68 --max-insns
  *   69 HLT with interrupts off or nothing to wake it   70 triple fault
  *   71 the guest asked the board for a reset (port 0xCF9, 0x92, the 8042)
+ *   72 the guest wrote v >= 64 (printed; it would collide with the above)
  * With --reboot a reset request or a triple fault restarts the machine
  * instead (the images loaded again, as QEMU does without -no-reboot).
  */
@@ -39,22 +44,21 @@
 #include <string.h>
 #include <time.h>
 
+#include "image.h"
 #include "loader.h"
 #include "machine.h"
 #include "model.h"
+#include "names.h"
 
 enum {
 	EXIT_USAGE = 64, EXIT_IMAGE = 65, EXIT_EMU = 66, EXIT_GUEST_EXC = 67,
 	EXIT_LIMIT = 68, EXIT_HALT = 69, EXIT_TRIPLE = 70, EXIT_RESET = 71,
+	EXIT_GUEST_RANGE = 72,
 };
 
 #define MAX_MODULES 32
 
 extern const uint8_t demo_guest_start[], demo_guest_end[];
-#ifdef NESTLAB_BUILTIN_IMAGES
-extern const uint8_t builtin_nesthv_start[], builtin_nesthv_end[];
-extern const uint8_t builtin_guest_start[], builtin_guest_end[];
-#endif
 
 struct run_opts {
 	const char *cpu;
@@ -79,22 +83,27 @@ static void usage(FILE *f)
 		"  --mem MB      guest RAM in MiB (default 128, at most 3072)\n"
 		"  --append S    kernel command line\n"
 		"  --max-insns N stop after N instructions (exit status 68)\n"
-		"  --load ADDR   load a flat binary here and start it (default 0x100000)\n"
+		"  --load ADDR   run IMAGE as a flat binary loaded here (default 0x100000)\n"
 		"  --multiboot2  use the Multiboot 2 header when an image has both\n"
 		"  --stats       print instructions retired and speed on stderr\n"
-		"  --demo        run the small built-in flat program instead\n"
+		"  --demo        run the small built-in flat program instead (no IMAGE)\n"
 		"  --reboot      a guest reset or triple fault restarts the machine\n"
 		"                (default: stop with status 71 / 70, as QEMU -no-reboot)\n"
-		"exit status: the guest's port 0xF4 value; 64 usage, 65 bad image,\n"
+		"  numbers are decimal; --load also takes 0x...; at most 32 modules\n"
+		"exit status: the guest's port 0xF4 value (0-63); 64 usage, 65 bad image,\n"
 		"  66 emulator error, 67 guest exception (flat), 68 --max-insns,\n"
-		"  69 halted for good, 70 triple fault, 71 guest reset request\n");
+		"  69 halted for good, 70 triple fault, 71 guest reset request,\n"
+		"  72 guest value 64 or more\n");
 }
 
-static int parse_u64(const char *s, uint64_t *out)
+/* Decimal, or hex with 0x for an address (`hex`): a leading 0 is never
+ * octal ("--mem 010" is 10 MiB). */
+static int parse_u64(const char *s, uint64_t *out, bool hex)
 {
 	char *end;
+	int base = hex && s[0] == '0' && (s[1] == 'x' || s[1] == 'X') ? 16 : 10;
 	errno = 0;
-	unsigned long long v = strtoull(s, &end, 0);
+	unsigned long long v = strtoull(s, &end, base);
 	if (errno || *s == '\0' || *end != '\0' || *s == '-')
 		return -1;
 	*out = v;
@@ -131,15 +140,15 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		} else if (strcmp(a, "--append") == 0 && has_val) {
 			o->append = argv[++k];
 		} else if (strcmp(a, "--mem") == 0 && has_val) {
-			if (parse_u64(argv[++k], &o->mem_mb) || o->mem_mb < 2 ||
+			if (parse_u64(argv[++k], &o->mem_mb, false) || o->mem_mb < 2 ||
 			    o->mem_mb > (MACHINE_MAX_RAM >> 20))
 				return bad("--mem wants 2..3072 (MiB)", argv[k]);
 		} else if (strcmp(a, "--max-insns") == 0 && has_val) {
-			if (parse_u64(argv[++k], &o->max_insns) || o->max_insns == 0)
+			if (parse_u64(argv[++k], &o->max_insns, false) || o->max_insns == 0)
 				return bad("--max-insns wants a positive number", argv[k]);
 		} else if (strcmp(a, "--load") == 0 && has_val) {
-			if (parse_u64(argv[++k], &o->load))
-				return bad("--load wants an address", argv[k]);
+			if (parse_u64(argv[++k], &o->load, true))
+				return bad("--load wants an address (0x100000 or decimal)", argv[k]);
 			o->load_given = true;
 		} else if (a[0] == '-' && a[1] != '\0') {
 			fprintf(stderr, "nestlab: unknown option '%s' (or missing value)\n", a);
@@ -149,97 +158,74 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		} else if (o->nmods < MAX_MODULES) {
 			o->mods[o->nmods++] = a;
 		} else {
-			fprintf(stderr, "nestlab: more than %d modules\n", MAX_MODULES);
+			fprintf(stderr, "nestlab: more than %d modules (nestlab's limit)\n", MAX_MODULES);
 			return -1;
 		}
+	}
+	if (o->demo && o->image) {
+		fprintf(stderr, "nestlab: --demo runs the built-in program: it takes no IMAGE ('%s')\n",
+			o->image);
+		return -1;
 	}
 	return 0;
 }
 
-/* The built-in images, by their "builtin:NAME" paths; NULL if unknown. */
-static uint8_t *builtin(const char *path, size_t *len)
-{
-	const uint8_t *start = NULL, *end = NULL;
-#ifdef NESTLAB_BUILTIN_IMAGES
-	if (strcmp(path, "builtin:nesthv.elf") == 0) {
-		start = builtin_nesthv_start;
-		end = builtin_nesthv_end;
-	} else if (strcmp(path, "builtin:guest.elf") == 0) {
-		start = builtin_guest_start;
-		end = builtin_guest_end;
-	}
-#endif
-	if (!start) {
-		fprintf(stderr, "nestlab: no built-in image '%s'\n", path);
-		return NULL;
-	}
-	*len = (size_t)(end - start);
-	uint8_t *copy = malloc(*len);
-	if (copy)
-		memcpy(copy, start, *len);
-	return copy;
-}
-
-/* Read a whole file; NULL with a message on failure. */
-static uint8_t *slurp(const char *path, size_t *len)
-{
-	if (strncmp(path, "builtin:", 8) == 0)
-		return builtin(path, len);
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		fprintf(stderr, "nestlab: cannot open '%s': %s\n", path, strerror(errno));
-		return NULL;
-	}
-	uint8_t *buf = NULL;
-	size_t n = 0, cap = 0;
-	for (;;) {
-		if (n == cap) {
-			cap = cap ? cap * 2 : 65536;
-			uint8_t *nb = realloc(buf, cap);
-			if (!nb) {
-				free(buf);
-				fclose(f);
-				fprintf(stderr, "nestlab: out of memory reading '%s'\n", path);
-				return NULL;
-			}
-			buf = nb;
-		}
-		size_t got = fread(buf + n, 1, cap - n, f);
-		n += got;
-		if (got == 0)
-			break;
-	}
-	bool failed = ferror(f);
-	fclose(f);
-	if (failed) {
-		fprintf(stderr, "nestlab: error reading '%s'\n", path);
-		free(buf);
-		return NULL;
-	}
-	*len = n;
-	return buf;
-}
-
 /* Modules: "FILE [ARGS]".  The module's string is that whole string for
- * Multiboot 1 (QEMU -initrd), ARGS alone for Multiboot 2 (GRUB module2). */
+ * Multiboot 1 (QEMU -initrd), ARGS alone for Multiboot 2 (GRUB module2).
+ * Blanks before FILE are dropped (a shell line such as " guest.elf"). */
 static int read_modules(const struct run_opts *o, enum loader_kind kind,
 			struct loader_module *m, uint8_t **bufs)
 {
 	for (int k = 0; k < o->nmods; k++) {
 		char path[4096];
-		size_t n = strcspn(o->mods[k], " ");
+		const char *s = o->mods[k] + strspn(o->mods[k], " \t");
+		size_t n = strcspn(s, " \t");
+		if (n == 0)
+			return fprintf(stderr, "nestlab: module %d is an empty string: "
+				       "\"FILE [ARGS]\" wanted\n", k + 1), -1;
 		if (n >= sizeof path)
 			return fprintf(stderr, "nestlab: module path too long\n"), -1;
-		memcpy(path, o->mods[k], n);
+		memcpy(path, s, n);
 		path[n] = 0;
-		bufs[k] = slurp(path, &m[k].len);
+		bufs[k] = image_read("module", path, o->mem_mb << 20, &m[k].len);
 		if (!bufs[k])
 			return -1;
 		m[k].data = bufs[k];
-		m[k].cmdline = o->mods[k];
+		m[k].cmdline = s;
 		if (kind == LOADER_MB2)
-			m[k].cmdline = o->mods[k][n] ? o->mods[k] + n + 1 : "";
+			m[k].cmdline = s[n] ? s + n + 1 : "";
 	}
+	return 0;
+}
+
+/* A file without a Multiboot header runs as a flat binary: say so, since a
+ * student who gave the wrong file (the ISO, a text file) would otherwise
+ * see only the exception its bytes raise.  Returns -1 to refuse the file. */
+static int flat_check(const struct run_opts *o, const uint8_t *img, size_t len, bool mb)
+{
+	if (!o->image)
+		return 0;                                   /* --demo */
+	if (!o->load_given && image_is_iso(img, len)) {
+		fprintf(stderr, "nestlab: '%s' is an ISO 9660 CD image, not a kernel: boot it on "
+			"QEMU (qemu-system-x86_64 -cdrom FILE -serial stdio), on Bochs or on a lab "
+			"server (README.md); nestlab boots the kernel inside it directly: "
+			"nestlab run build/images/nesthv.elf build/images/guest.elf\n", o->image);
+		return -1;
+	}
+	if (!o->load_given && image_is_elf(img, len)) {
+		fprintf(stderr, "nestlab: '%s': an ELF file without a Multiboot header "
+			"(and no --load for a flat binary)\n", o->image);
+		return -1;
+	}
+	if (mb)
+		fprintf(stderr, "nestlab: note: '%s' has a Multiboot header, but --load runs it "
+			"as a flat binary at %#llx\n", o->image, (unsigned long long)o->load);
+	else if (!o->load_given)
+		fprintf(stderr, "nestlab: note: '%s' has no Multiboot header: running it as a flat "
+			"binary at %#llx in 64-bit mode (docs/architecture.md, \"Loading\")\n",
+			o->image, (unsigned long long)o->load);
+	if (o->nmods || o->append)
+		fprintf(stderr, "nestlab: note: a flat binary gets no modules or command line\n");
 	return 0;
 }
 
@@ -251,19 +237,14 @@ static int load(struct machine *mc, const struct run_opts *o, struct loader_boot
 	uint8_t *file = NULL, *modbuf[MAX_MODULES] = { 0 };
 	struct loader_module mods[MAX_MODULES];
 	int r = -1;
-	if (o->image && !(file = slurp(o->image, &len)))
+	if (o->image && !(file = image_read("image", o->image, o->mem_mb << 20, &len)))
 		return -1;
 	const uint8_t *img = file ? file : demo_guest_start;
 	struct loader_image im = { img, len, "", mods, (unsigned)o->nmods, o->mb2 };
-	enum loader_kind kind = o->load_given || !file ? LOADER_FLAT : loader_detect(&im);
-	if (kind == LOADER_FLAT) {
-		if (o->nmods || o->append)
-			fprintf(stderr, "nestlab: note: a flat binary gets no modules or command line\n");
-		if (!o->load_given && len >= 4 && memcmp(img, "\x7f" "ELF", 4) == 0) {
-			fprintf(stderr, "nestlab: '%s': an ELF file without a Multiboot header "
-				"(and no --load for a flat binary)\n", o->image);
+	enum loader_kind kind = !file ? LOADER_FLAT : loader_detect(&im);
+	if (kind == LOADER_FLAT || o->load_given) {
+		if (flat_check(o, img, len, kind != LOADER_FLAT) < 0)
 			goto out;
-		}
 		r = loader_flat(c, img, len, o->load, b, err, sizeof err);
 	} else if (read_modules(o, kind, mods, modbuf) == 0) {
 		/* MB1 (QEMU): "IMAGE ARGS"; MB2 (GRUB's multiboot2): ARGS alone. */
@@ -291,6 +272,64 @@ out:
 	return r;
 }
 
+/* The guest's port-0xF4 value v is the exit status when it is below 64;
+ * 64 and up are nestlab's own statuses (and a status has 8 bits), so a
+ * larger value exits with EXIT_GUEST_RANGE and is printed instead. */
+static int guest_status(uint32_t v)
+{
+	if (v < EXIT_USAGE)
+		return (int)v;
+	fprintf(stderr, "nestlab: the guest wrote %u (%#x) to port 0xf4: exit statuses from 64 "
+		"up are nestlab's own, so it exits with %d\n", v, v, EXIT_GUEST_RANGE);
+	return EXIT_GUEST_RANGE;
+}
+
+/* The ISA IRQ behind an interrupt vector, from the 8259s' vector bases;
+ * -1 if it did not come from them. */
+static int pic_irq(const struct machine *m, int vector)
+{
+	for (int k = 0; k < 2; k++) {
+		int base = m->pic.chip[k].vector_base;
+		if (vector >= base && vector < base + 8)
+			return 8 * k + vector - base;
+	}
+	return -1;
+}
+
+/* A flat binary runs without IDT delivery: its first exception or
+ * interrupt ends the run, named (SDM Vol. 3 Table 6-1). */
+static void report_flat_event(const struct machine *m)
+{
+	const struct cpu *c = &m->cpu;
+	char name[64];
+	unsigned long long rip = c->rip;
+	if (c->exc_type == EXC_TYPE_EXTINT || c->exc_type == EXC_TYPE_NMI) {
+		int irq = c->exc_type == EXC_TYPE_EXTINT ? pic_irq(m, c->exc_vector) : -1;
+		static const char *const irq_names[16] = { [0] = " (the PIT timer)",
+			[1] = " (the keyboard)", [4] = " (COM1)", [8] = " (the RTC)" };
+		if (c->exc_type == EXC_TYPE_NMI)
+			fprintf(stderr, "nestlab: an NMI arrived at rip %#llx", rip);
+		else if (irq >= 0)
+			fprintf(stderr, "nestlab: IRQ %d%s arrived at interrupt vector %#x (the 8259 "
+				"PIC's vector base is %#x) at rip %#llx", irq, irq_names[irq] ?
+				irq_names[irq] : "", c->exc_vector, c->exc_vector - irq % 8, rip);
+		else
+			fprintf(stderr, "nestlab: an interrupt arrived at vector %#x at rip %#llx",
+				c->exc_vector, rip);
+		fprintf(stderr, ", but a flat binary has no IDT: nestlab stops at its first "
+			"interrupt or exception (keep interrupts off with CLI)\n");
+		return;
+	}
+	fprintf(stderr, "nestlab: guest exception %s", ui_exc_describe(c->exc_vector, name,
+								     sizeof name));
+	if (c->exc_has_error)
+		fprintf(stderr, ", error code %#x", c->exc_error);
+	if (c->exc_vector == VEC_PF)
+		fprintf(stderr, ", cr2 %#llx", (unsigned long long)c->cr2);
+	fprintf(stderr, " at rip %#llx: a flat binary has no IDT, so nestlab stops at its "
+		"first exception\n", rip);
+}
+
 /* `earlier`: instructions retired by the boots before this one (--reboot). */
 static int report_stop(struct machine *m, enum cpu_stop why, uint64_t earlier)
 {
@@ -298,7 +337,7 @@ static int report_stop(struct machine *m, enum cpu_stop why, uint64_t earlier)
 	switch (why) {
 	case CPU_STOP_REQUEST:
 		if (m->exited)
-			return (int)(m->exit_value & 0xff);
+			return guest_status(m->exit_value);
 		if (m->reset_requested) {
 			fprintf(stderr, "nestlab: the guest requested a reset through %s at rip %#llx; "
 				"stopped, as QEMU does with -no-reboot (--reboot restarts the machine)\n",
@@ -309,8 +348,7 @@ static int report_stop(struct machine *m, enum cpu_stop why, uint64_t earlier)
 		fprintf(stderr, "nestlab: stopped at rip %#llx\n", (unsigned long long)c->rip);
 		return EXIT_EMU;
 	case CPU_STOP_EXCEPTION:
-		fprintf(stderr, "nestlab: guest exception %d (error code %#x) at rip %#llx\n",
-			c->exc_vector, c->exc_error, (unsigned long long)c->rip);
+		report_flat_event(m);
 		return EXIT_GUEST_EXC;
 	case CPU_STOP_ERROR:
 		fprintf(stderr, "nestlab: emulator error: %s\n", c->error);

@@ -318,7 +318,25 @@ static void test_flat(void)
 	CU_ASSERT_EQUAL(c->mode, CPU_MODE64);
 	CU_ASSERT_EQUAL(c->cpl, 0);
 	CU_ASSERT_EQUAL(c->rip, 0x100000);
+	/* A state a real x86-64 can be in (issue 15): long mode needs paging. */
+	CU_ASSERT((c->cr0 & (CR0_PG | CR0_PE)) == (CR0_PG | CR0_PE));
+	CU_ASSERT(c->cr4 & CR4_PAE);
+	CU_ASSERT_EQUAL(c->efer & (EFER_LME | EFER_LMA), EFER_LME | EFER_LMA);
+	CU_ASSERT_EQUAL(c->cr3, LOADER_FLAT_PML4);
+	CU_ASSERT_EQUAL(c->seg[SEG_CS].sel, 0x08);
+	CU_ASSERT(c->seg[SEG_CS].attr & SEG_ATTR_L);
+	CU_ASSERT_EQUAL(c->gdtr.base, LOADER_FLAT_GDT);
+	CU_ASSERT_EQUAL(c->idtr.limit, 0);
+	uint64_t pml4 = 0, pde = 0;
+	cpu_phys_read(c, LOADER_FLAT_PML4, &pml4, 8);
+	cpu_phys_read(c, LOADER_FLAT_PD + 8 * 3 * 512 + 8 * 511, &pde, 8);   /* 4 GiB - 2 MiB */
+	CU_ASSERT_EQUAL(pml4, LOADER_FLAT_PDPT | 0x3);
+	CU_ASSERT_EQUAL(pde, 0xffe00000ull | 0x83);
 	CU_ASSERT_EQUAL(cpu_run(c, 10), CPU_STOP_HLT);
+	CU_ASSERT_EQUAL(loader_flat(c, code, 2, 0x7fff, &b, err, sizeof err), -1);
+	CU_ASSERT(strstr(err, "would overwrite the GDT and page tables") != NULL);
+	CU_ASSERT_EQUAL(loader_flat(c, code, 2, 0x8000, &b, err, sizeof err), 0);
+	CU_ASSERT_EQUAL(loader_flat(c, code, 2, 0xffe, &b, err, sizeof err), 0);
 	CU_ASSERT_EQUAL(loader_flat(c, code, 2, UT_RAM - 1, &b, err, sizeof err), -1);
 	CU_ASSERT(strstr(err, "does not fit") != NULL);
 	CU_ASSERT_EQUAL(loader_flat(c, code, 0, 0x1000, &b, err, sizeof err), -1);
