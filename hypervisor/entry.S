@@ -17,6 +17,7 @@
  * hv_enter_guest(regs) is PV's "VM entry": remember the host stack, load the
  * guest's registers from the frame and IRETQ to ring 3.
  */
+#include "fs_regs.h"      /* PUSH_GPRS, PUSH_CALLEE_SAVED & co. */
         .text
         .code64
 
@@ -72,21 +73,7 @@ hv_trap_stubs:                  /* (vector, stub) pairs, ended by -1 */
         .text
 
 trap_common:
-        pushq %rax
-        pushq %rbx
-        pushq %rcx
-        pushq %rdx
-        pushq %rsi
-        pushq %rdi
-        pushq %rbp
-        pushq %r8
-        pushq %r9
-        pushq %r10
-        pushq %r11
-        pushq %r12
-        pushq %r13
-        pushq %r14
-        pushq %r15
+        PUSH_GPRS
         cld
         testb $3, 18*8(%rsp)            /* saved CS: which ring was running? */
         jnz from_guest
@@ -97,40 +84,16 @@ trap_common:
 from_guest:                             /* the "VM exit" */
         movq %rsp, %rax                 /* return value: the guest frame */
         movq hv_host_rsp(%rip), %rsp
-        popq %r15
-        popq %r14
-        popq %r13
-        popq %r12
-        popq %rbp
-        popq %rbx
+        POP_CALLEE_SAVED
         ret
 
         .global hv_enter_guest
 hv_enter_guest:                         /* the "VM entry" */
-        pushq %rbx
-        pushq %rbp
-        pushq %r12
-        pushq %r13
-        pushq %r14
-        pushq %r15
+        PUSH_CALLEE_SAVED
         movq %rsp, hv_host_rsp(%rip)
         movq %rdi, %rsp
 pop_and_iret:
-        popq %r15
-        popq %r14
-        popq %r13
-        popq %r12
-        popq %r11
-        popq %r10
-        popq %r9
-        popq %r8
-        popq %rbp
-        popq %rdi
-        popq %rsi
-        popq %rdx
-        popq %rcx
-        popq %rbx
-        popq %rax
+        POP_GPRS
         addq $16, %rsp                  /* vector, error code */
         iretq
 

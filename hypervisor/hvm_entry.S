@@ -18,6 +18,7 @@
  *   written here, just before entry, and HOST_RIP is vmx_exit (set once by
  *   vmx.c); a VM exit arrives there with the guest's registers live.
  */
+#include "fs_regs.h"      /* PUSH_GPRS, PUSH_CALLEE_SAVED & co. */
         .text
         .code64
 
@@ -54,12 +55,7 @@
 
         .global svm_run
 svm_run:
-        pushq %rbx
-        pushq %rbp
-        pushq %r12
-        pushq %r13
-        pushq %r14
-        pushq %r15
+        PUSH_CALLEE_SAVED
         pushq %rdx                      /* 16(%rsp): host save area */
         pushq %rsi                      /*  8(%rsp): regs */
         pushq %rdi                      /*  0(%rsp): VMCB */
@@ -84,22 +80,12 @@ svm_run:
         movq 16(%rsp), %rax             /* host save area */
         vmload
         addq $24, %rsp
-        popq %r15
-        popq %r14
-        popq %r13
-        popq %r12
-        popq %rbp
-        popq %rbx
+        POP_CALLEE_SAVED
         ret
 
         .global vmx_run
 vmx_run:
-        pushq %rbx
-        pushq %rbp
-        pushq %r12
-        pushq %r13
-        pushq %r14
-        pushq %r15
+        PUSH_CALLEE_SAVED
         pushq %rdi                      /* 0(%rsp) at exit: regs */
         movq $0x6c14, %rax              /* HOST_RSP */
         vmwrite %rsp, %rax

@@ -72,7 +72,7 @@ static void option_hv(const char *cmdline, char *out, size_t n)
     while (*p) {
         while (*p == ' ')
             p++;
-        if (!hv_strncmp(p, "hv=", 3)) {
+        if (!fs_strncmp(p, "hv=", 3)) {
             p += 3;
             size_t i = 0;
             while (*p && *p != ' ' && i + 1 < n)
@@ -86,12 +86,7 @@ static void option_hv(const char *cmdline, char *out, size_t n)
 
 bool hv_cmdline_has(const char *cmdline, const char *word)
 {
-    size_t n = strlen(word);
-    for (const char *p = cmdline; *p; p++)
-        if ((p == cmdline || p[-1] == ' ') && !hv_strncmp(p, word, n) &&
-            (p[n] == 0 || p[n] == ' '))
-            return true;
-    return false;
+    return fs_cmdline_has(cmdline, word);
 }
 
 const struct hv_backend *hv_choose_backend(const char *cmdline)
@@ -105,8 +100,8 @@ const struct hv_backend *hv_choose_backend(const char *cmdline)
 
     for (unsigned i = 0; i < 3; i++) {
         const struct hv_backend *b = backends[i];
-        bool named = !hv_strncmp(want, b->name, 16);
-        if (!named && hv_strncmp(want, "auto", 16))
+        bool named = !fs_strncmp(want, b->name, 16);
+        if (!named && fs_strncmp(want, "auto", 16))
             continue;
         if (!b->cpu_has()) {
             if (named && hw_extension(i))
@@ -135,7 +130,7 @@ const struct hv_backend *hv_choose_backend(const char *cmdline)
         }
         return b;
     }
-    if (hv_strncmp(want, "auto", 16))
+    if (fs_strncmp(want, "auto", 16))
         hv_printf("nesthv: error: unknown backend hv=%s (expected auto, pv, vmx or svm)\n",
                   want);
     return NULL;

@@ -1,5 +1,5 @@
 /* mm.c - physical memory: what the boot loader reports (Multiboot 1 and 2),
- * the frame allocator, nesthv's own page tables, and memcpy and friends.
+ * the frame allocator and nesthv's own page tables.
  *
  * The frame allocator is a bitmap, one bit per 4 KiB frame below 4 GiB, set
  * when the frame is free.  Multiboot's memory map adds the RAM ranges, then
@@ -234,49 +234,4 @@ void hv_multiboot_parse(uint32_t magic, uint64_t info_pa, struct hv_bootinfo *bi
     hv_frames_reserve(0, 0x100000);
     hv_frames_reserve(0x100000, hv_virt_to_phys(__hv_bss_end) - 0x100000);
     hv_frames_done();
-}
-
-/* The C library functions a freestanding program still needs.
- *
- * Even with -ffreestanding, gcc may emit calls to memset, memcpy, memmove and
- * memcmp for structure copies and initialisation (GCC manual, "Standards":
- * "GCC requires the freestanding environment provide memcpy, memmove, memset
- * and memcmp").  These are deliberately simple byte loops: clarity first.
- */
-void *memset(void *d, int c, size_t n)
-{
-    unsigned char *p = d;
-    while (n--)
-        *p++ = (unsigned char)c;
-    return d;
-}
-
-void *memcpy(void *d, const void *s, size_t n)
-{
-    unsigned char *dp = d;
-    const unsigned char *sp = s;
-    while (n--)
-        *dp++ = *sp++;
-    return d;
-}
-
-void *memmove(void *d, const void *s, size_t n);
-void *memmove(void *d, const void *s, size_t n)
-{
-    unsigned char *dp = d;
-    const unsigned char *sp = s;
-    if (dp < sp)
-        return memcpy(d, s, n);
-    while (n--)
-        dp[n] = sp[n];
-    return d;
-}
-
-int memcmp(const void *a, const void *b, size_t n)
-{
-    const unsigned char *x = a, *y = b;
-    for (size_t i = 0; i < n; i++)
-        if (x[i] != y[i])
-            return x[i] < y[i] ? -1 : 1;
-    return 0;
 }

@@ -45,59 +45,17 @@ void hv_write(const char *s, size_t n)
         hv_putc(s[i]);
 }
 
-/* Print v in base 'base' with at least 'width' digits, padded with 'pad'. */
-static void put_num(uint64_t v, unsigned base, int width, char pad, bool neg)
+static void putc_sink(void *ctx, char c)
 {
-    char buf[24];
-    int n = 0;
-    do {
-        buf[n++] = "0123456789abcdef"[v % base];
-        v /= base;
-    } while (v);
-    if (neg)
-        buf[n++] = '-';
-    while (n < width)
-        hv_putc(pad), width--;
-    while (n)
-        hv_putc(buf[--n]);
+    (void)ctx;
+    hv_putc(c);
 }
 
-/* Supported: %% %c %s %d %i %u %x %p, with optional '0', width, 'l'/'ll'/'z'. */
+/* The formatter is the freestanding library's (fs_lib.h: %s %c %d %u %x %p,
+ * '0' and '#' flags, width, l/ll/z). */
 void hv_vprintf(const char *fmt, va_list ap)
 {
-    for (; *fmt; fmt++) {
-        if (*fmt != '%') {
-            hv_putc(*fmt);
-            continue;
-        }
-        fmt++;
-        char pad = ' ';
-        int width = 0, lng = 0;
-        if (*fmt == '0')
-            pad = '0', fmt++;
-        while (*fmt >= '0' && *fmt <= '9')
-            width = width * 10 + (*fmt++ - '0');
-        while (*fmt == 'l' || *fmt == 'z')
-            lng++, fmt++;
-        switch (*fmt) {
-        case 'c': hv_putc((char)va_arg(ap, int)); break;
-        case 's': {
-            const char *s = va_arg(ap, const char *);
-            hv_write(s ? s : "(null)", strlen(s ? s : "(null)"));
-            break;
-        }
-        case 'd': case 'i': {
-            int64_t v = lng ? va_arg(ap, int64_t) : va_arg(ap, int);
-            put_num(v < 0 ? -(uint64_t)v : (uint64_t)v, 10, width, pad, v < 0);
-            break;
-        }
-        case 'u': put_num(lng ? va_arg(ap, uint64_t) : va_arg(ap, unsigned), 10, width, pad, false); break;
-        case 'x': put_num(lng ? va_arg(ap, uint64_t) : va_arg(ap, unsigned), 16, width, pad, false); break;
-        case 'p': hv_write("0x", 2); put_num((uint64_t)va_arg(ap, void *), 16, 16, '0', false); break;
-        case '%': hv_putc('%'); break;
-        default: hv_putc('%'); hv_putc(*fmt); break;
-        }
-    }
+    fs_vformat(putc_sink, NULL, fmt, ap);
 }
 
 void hv_printf(const char *fmt, ...)
@@ -106,25 +64,6 @@ void hv_printf(const char *fmt, ...)
     va_start(ap, fmt);
     hv_vprintf(fmt, ap);
     va_end(ap);
-}
-
-size_t strlen(const char *s)
-{
-    size_t n = 0;
-    while (s[n])
-        n++;
-    return n;
-}
-
-int hv_strncmp(const char *a, const char *b, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (a[i] != b[i])
-            return (unsigned char)a[i] - (unsigned char)b[i];
-        if (!a[i])
-            return 0;
-    }
-    return 0;
 }
 
 /* How nesthv stops: on purpose (hv_exit) or because something is

@@ -18,10 +18,7 @@
 #ifndef HV_H
 #define HV_H
 
-#include <stdint.h>
-#include <stddef.h>
-#include <stdarg.h>
-#include <stdbool.h>
+#include "fs_lib.h"     /* memset & co., fs_vformat (freestanding/) */
 
 #define HV_EXIT_GUEST(s)   (0x10 + ((s) & 0xf))
 #define HV_EXIT_CRASH      0x20
@@ -67,13 +64,6 @@ void hv_putc(char c);
 void hv_write(const char *s, size_t n);
 void hv_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void hv_vprintf(const char *fmt, va_list ap);
-
-/* mm.c (mem*) and serial.c (str*): the C library functions we need. */
-void *memset(void *d, int c, size_t n);
-void *memcpy(void *d, const void *s, size_t n);
-int memcmp(const void *a, const void *b, size_t n);
-size_t strlen(const char *s);
-int hv_strncmp(const char *a, const char *b, size_t n);
 
 /* serial.c: stopping */
 struct hv_regs;

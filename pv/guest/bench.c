@@ -21,15 +21,6 @@
 
 const char *guest_cmdline;             /* set by ops->init when the loader gives one */
 
-static int memcmp(const void *a, const void *b, size_t n)
-{
-    const uint8_t *x = a, *y = b;
-    for (; n; n--, x++, y++)
-        if (*x != *y)
-            return *x - *y;
-    return 0;
-}
-
 static void cpuid(uint32_t leaf, uint32_t r[4])
 {
     __asm__ volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3]) : "a"(leaf), "c"(0));
@@ -38,25 +29,13 @@ static void cpuid(uint32_t leaf, uint32_t r[4])
 /* The value of "key=" in the command line as a number, or 0. */
 static uint64_t option(const char *key)
 {
-    size_t n = strlen(key);
-    for (const char *p = guest_cmdline; p && *p; p++) {
-        if ((p != guest_cmdline && p[-1] != ' ') || memcmp(p, key, n))
-            continue;
-        uint64_t v = 0;
-        for (p += n; *p >= '0' && *p <= '9'; p++)
-            v = v * 10 + (uint64_t)(*p - '0');
-        return v;
-    }
-    return 0;
+    const char *v = fs_cmdline_value(guest_cmdline, key);
+    return v ? fs_atou(v) : 0;
 }
 
 static bool has_word(const char *w)
 {
-    size_t n = strlen(w);
-    for (const char *p = guest_cmdline; p && *p; p++)
-        if ((p == guest_cmdline || p[-1] == ' ') && !memcmp(p, w, n) && (p[n] == 0 || p[n] == ' '))
-            return true;
-    return false;
+    return guest_cmdline && fs_cmdline_has(guest_cmdline, w);
 }
 
 static int64_t hypercall(bool intel, uint64_t nr, uint64_t a1, uint64_t a2)
@@ -73,7 +52,7 @@ static void kformat(char *buf, size_t n, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    kvformat(buf, n, fmt, ap);
+    fs_vsnprintf(buf, n, fmt, ap);
     va_end(ap);
 }
 

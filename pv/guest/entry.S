@@ -10,6 +10,7 @@
  * switch to a user page table or restore the virtual IF, so we push rax and
  * ask nesthv (PV_HC_iret).  guest_iret_path is set from the table at boot.
  */
+#include "fs_regs.h"      /* PUSH_GPRS, PUSH_CALLEE_SAVED & co. */
         .text
         .code64
 
@@ -56,21 +57,7 @@ guest_trap_stubs:               /* (vector, dpl, stub), ended by vector -1 */
         .text
 
 trap_common:
-        pushq %rax
-        pushq %rbx
-        pushq %rcx
-        pushq %rdx
-        pushq %rsi
-        pushq %rdi
-        pushq %rbp
-        pushq %r8
-        pushq %r9
-        pushq %r10
-        pushq %r11
-        pushq %r12
-        pushq %r13
-        pushq %r14
-        pushq %r15
+        PUSH_GPRS
         cld
         movq %rsp, %rdi
         call trap
@@ -78,21 +65,7 @@ trap_common:
         .global trap_return
 trap_return:                    /* trap_return(tf): leave the kernel through tf */
         movq %rdi, %rsp
-        popq %r15
-        popq %r14
-        popq %r13
-        popq %r12
-        popq %r11
-        popq %r10
-        popq %r9
-        popq %r8
-        popq %rbp
-        popq %rdi
-        popq %rsi
-        popq %rdx
-        popq %rcx
-        popq %rbx
-        popq %rax
+        POP_GPRS
         addq $16, %rsp
         jmp *guest_iret_path(%rip)
 

@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include "fs_lib.h"      /* memset & co., the formatter (freestanding/) */
 
 #define PAGE_SIZE 4096ULL
 #define PTE_P  1ULL
@@ -71,13 +72,9 @@ extern void *guest_iret_path;
 extern char guest_iret_native[], guest_iret_pv[];
 extern char __user_start[], __user_end[], __bss_end[];
 
-/* console.c */
-int kvformat(char *buf, size_t size, const char *fmt, va_list ap);
+/* console.c (memset & co. and the formatter: fs_lib.h, freestanding/) */
 void kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void panic(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
-void *memset(void *d, int c, size_t n);
-void *memcpy(void *d, const void *s, size_t n);
-size_t strlen(const char *s);
 
 /* mm.c */
 struct mm_info { uint64_t nr_pages, first_free_pfn, kernel_l4; };

@@ -44,7 +44,7 @@ static void task_out(struct task *t, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    int n = kvformat(t->out + t->outlen, sizeof t->out - t->outlen, fmt, ap);
+    int n = fs_vsnprintf(t->out + t->outlen, sizeof t->out - t->outlen, fmt, ap);
     va_end(ap);
     t->outlen += (size_t)n;
     if (t->outlen >= sizeof t->out)

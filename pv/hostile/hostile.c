@@ -64,7 +64,7 @@ static void say(const char *fmt, ...)
     char line[200];
     va_list ap;
     va_start(ap, fmt);
-    int n = kvformat(line, sizeof line, fmt, ap);
+    int n = fs_vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
     hc(PV_HC_console_write, (uint64_t)line, (uint64_t)n, 0);
 }
@@ -118,8 +118,6 @@ void trap(struct trapframe *tf)
     faults++;
     tf->rip = resume_rip;
 }
-
-static bool has_word(const char *s, const char *w);
 
 static uint64_t mfn_of(uint64_t va) { return si->first_mfn + (va >> 12); }
 
@@ -303,7 +301,7 @@ static void case_cpuid(void)
         name, f1[2] >> 31, f1[2] >> 5 & 1, x1[2] >> 2 & 1);
     say("hostile: cpuid: plain (unfiltered host view): hypervisor bit %u, svm %u\n",
         p1[2] >> 31, px[2] >> 2 & 1);
-    bool ok = has_word(name, "NesthvNesthv") && (f1[2] >> 31) && !(f1[2] >> 5 & 1) &&
+    bool ok = !memcmp(name, "NesthvNesthv", 12) && (f1[2] >> 31) && !(f1[2] >> 5 & 1) &&
               !(x1[2] >> 2 & 1);
     finish_check(ok, "cpuid");
 }
@@ -343,19 +341,6 @@ static const struct { const char *name; void (*fn)(void); } cases[] = {
     { "hc_bad_nr", case_hc_bad_nr }, { "hc_flood", case_hc_flood },
 };
 
-static bool has_word(const char *s, const char *w)
-{
-    size_t n = strlen(w);
-    for (; *s; s++) {
-        size_t i = 0;
-        while (i < n && s[i] == w[i])
-            i++;
-        if (i == n && (s[n] == 0 || s[n] == ' '))
-            return true;
-    }
-    return false;
-}
-
 void hostile_main(struct pv_start_info *start);
 void hostile_main(struct pv_start_info *start)
 {
@@ -371,14 +356,14 @@ void hostile_main(struct pv_start_info *start)
                                                   PV_KERNEL_CS, 0, g->handler };
     hc(PV_HC_set_trap_table, (uint64_t)traps, 0, 0);
     hc(PV_HC_stack_switch, PV_DS, (uint64_t)kstack + sizeof kstack, 0);
-    if (has_word(si->cmdline, "case=no_handler")) {
+    if (fs_cmdline_has(si->cmdline, "case=no_handler")) {
         say("hostile: no_handler: executing ud2 with no #UD handler\n");
         __asm__ volatile("ud2");
     }
     for (unsigned i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char want[32] = "case=";
         memcpy(want + 5, cases[i].name, strlen(cases[i].name) + 1);
-        if (has_word(si->cmdline, want)) {
+        if (fs_cmdline_has(si->cmdline, want)) {
             say("hostile: case %s\n", cases[i].name);
             cases[i].fn();
         }

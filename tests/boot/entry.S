@@ -22,6 +22,7 @@
  *   0x28 user code64    0x30 TSS (16 bytes)  0x40 kernel code32
  *   0x48 16-bit code (base 0, limit 0xffff)  0x50 16-bit data
  */
+#include "fs_regs.h"      /* PUSH_GPRS, PUSH_CALLEE_SAVED & co. */
 #define MB1_MAGIC 0x1BADB002
 #define MB1_FLAGS 0x00010003   /* page-align modules, memory info, address fields */
 #define RM_BASE   0x7000       /* the real-mode blob runs here (below 1 MiB) */
@@ -221,19 +222,17 @@ vec = vec + 1
         .endr
 
 isr_common:
-        pushq %rax; pushq %rbx; pushq %rcx; pushq %rdx; pushq %rsi; pushq %rdi; pushq %rbp
-        pushq %r8; pushq %r9; pushq %r10; pushq %r11; pushq %r12; pushq %r13; pushq %r14; pushq %r15
+        PUSH_GPRS
         movq %rsp, %rdi
         call trap
-        popq %r15; popq %r14; popq %r13; popq %r12; popq %r11; popq %r10; popq %r9; popq %r8
-        popq %rbp; popq %rdi; popq %rsi; popq %rdx; popq %rcx; popq %rbx; popq %rax
+        POP_GPRS
         addq $16, %rsp
         iretq
 
 /* ---- user mode: enter_user(rip, rsp) returns when user code exits ------- */
         .global enter_user, user_exit
 enter_user:
-        pushq %rbx; pushq %rbp; pushq %r12; pushq %r13; pushq %r14; pushq %r15
+        PUSH_CALLEE_SAVED
         movq %rsp, kernel_saved_rsp
         pushq $0x23                     /* SS: user data | RPL 3 */
         pushq %rsi                      /* RSP */
@@ -243,7 +242,7 @@ enter_user:
         iretq
 user_exit:                              /* called from a handler: back to enter_user's caller */
         movq kernel_saved_rsp, %rsp
-        popq %r15; popq %r14; popq %r13; popq %r12; popq %rbp; popq %rbx
+        POP_CALLEE_SAVED
         ret
 
 /* ---- SYSCALL: RAX = number, RDI = argument; C handler syscall_c ---------- */
@@ -300,7 +299,7 @@ bench_bp_stub:
 /* bench_roundtrip(n): n x (IRETQ to ring 3, SYSCALL back to bench_sys_entry). */
         .global bench_roundtrip, bench_sys_entry
 bench_roundtrip:
-        pushq %rbx; pushq %rbp; pushq %r12; pushq %r13; pushq %r14; pushq %r15
+        PUSH_CALLEE_SAVED
         movq %rsp, kernel_saved_rsp
         movq %rdi, %r12
 bench_loop:
@@ -317,7 +316,7 @@ bench_sys_entry:
         movq kernel_saved_rsp, %rsp
         jmp bench_loop
 bench_done:
-        popq %r15; popq %r14; popq %r13; popq %r12; popq %rbp; popq %rbx
+        POP_CALLEE_SAVED
         ret
 bench_user:
         syscall

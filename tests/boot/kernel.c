@@ -58,60 +58,19 @@ static void kputc(char ch)
 	outb(COM1, (uint8_t)ch);
 }
 
-static void kputs(const char *s)
+static void kputc_sink(void *ctx, char ch)
 {
-	while (*s)
-		kputc(*s++);
+	(void)ctx;
+	kputc(ch);
 }
 
-static void kputnum(uint64_t v, unsigned base, int width, int neg)
-{
-	char buf[24];
-	int n = 0;
-	do {
-		buf[n++] = "0123456789abcdef"[v % base];
-		v /= base;
-	} while (v);
-	if (neg)
-		buf[n++] = '-';
-	while (n < width)
-		buf[n++] = '0';
-	while (n)
-		kputc(buf[--n]);
-}
-
-/* %s %c %d %u %x with an optional 0-padded width and l/ll (64-bit). */
+/* The freestanding library's formatter (fs_lib.h), one character at a time
+ * to COM1. */
 void kprintf(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	for (; *fmt; fmt++) {
-		if (*fmt != '%') {
-			kputc(*fmt);
-			continue;
-		}
-		int width = 0, lng = 0;
-		while (*++fmt >= '0' && *fmt <= '9')
-			width = width * 10 + (*fmt - '0');
-		while (*fmt == 'l') {
-			lng = 1;
-			fmt++;
-		}
-		if (*fmt == 's') {
-			kputs(va_arg(ap, const char *));
-		} else if (*fmt == 'c') {
-			kputc((char)va_arg(ap, int));
-		} else if (*fmt == 'd') {
-			int64_t v = lng ? va_arg(ap, int64_t) : va_arg(ap, int);
-			kputnum(v < 0 ? -(uint64_t)v : (uint64_t)v, 10, width, v < 0);
-		} else if (*fmt == 'u' || *fmt == 'x') {
-			uint64_t v = lng ? va_arg(ap, uint64_t) : va_arg(ap, unsigned);
-			kputnum(v, *fmt == 'x' ? 16 : 10, width, 0);
-		} else {
-			kputc('%');
-			kputc(*fmt);
-		}
-	}
+	fs_vformat(kputc_sink, NULL, fmt, ap);
 	va_end(ap);
 }
 
@@ -123,21 +82,6 @@ void kexit(uint32_t v)
 		outb(0x8900, (uint8_t)*p);
 	for (;;)
 		__asm__ volatile("cli; hlt");
-}
-
-int streq(const char *a, const char *b)
-{
-	while (*a && *a == *b)
-		a++, b++;
-	return *a == *b;
-}
-
-uint64_t katoi(const char *s)
-{
-	uint64_t v = 0;
-	while (*s >= '0' && *s <= '9')
-		v = v * 10 + (uint64_t)(*s++ - '0');
-	return v;
 }
 
 void set_gate(int vec, void *handler, int dpl, int ist)

@@ -13,6 +13,7 @@
 #define BOOT_KERNEL_H
 
 #include <stdint.h>
+#include "fs_lib.h"      /* memset & co., the formatter (freestanding/) */
 
 #define KCODE 0x08
 #define KDATA 0x10
@@ -63,8 +64,6 @@ void kprintf(const char *fmt, ...);
 void kexit(uint32_t v) __attribute__((noreturn));
 void set_gate(int vec, void *handler, int dpl, int ist);
 void pic_init(uint8_t mask_master);
-int streq(const char *a, const char *b);
-uint64_t katoi(const char *s);
 extern volatile uint64_t irq_ticks[256];
 
 /* Fault capture: run `code` expecting a fault; the trap handler records it

@@ -325,7 +325,7 @@ static void test_bench(const char *arg)
 	while (*p && *p != ':')
 		p++;
 	if (*p)
-		n = katoi(p + 1);
+		n = fs_atou(p + 1);
 	if (arg[0] == 'i') {
 		set_gate(3, (void *)bench_bp_stub, 0, 0);
 		bench_int3(n);
@@ -354,17 +354,17 @@ static void test_triple(void)
 
 void run_test(const char *name, const char *arg)
 {
-	if (streq(name, "modes")) test_modes();
-	else if (streq(name, "multiboot")) test_multiboot();
-	else if (streq(name, "paging")) test_paging();
-	else if (streq(name, "faults")) test_faults();
-	else if (streq(name, "rings")) test_rings();
-	else if (streq(name, "syscall")) test_syscall();
-	else if (streq(name, "pit")) test_pit();
-	else if (streq(name, "apic")) test_apic();
-	else if (streq(name, "devices")) test_devices();
-	else if (streq(name, "bench")) test_bench(arg);
-	else if (streq(name, "triple")) test_triple();
+	if (fs_streq(name, "modes")) test_modes();
+	else if (fs_streq(name, "multiboot")) test_multiboot();
+	else if (fs_streq(name, "paging")) test_paging();
+	else if (fs_streq(name, "faults")) test_faults();
+	else if (fs_streq(name, "rings")) test_rings();
+	else if (fs_streq(name, "syscall")) test_syscall();
+	else if (fs_streq(name, "pit")) test_pit();
+	else if (fs_streq(name, "apic")) test_apic();
+	else if (fs_streq(name, "devices")) test_devices();
+	else if (fs_streq(name, "bench")) test_bench(arg);
+	else if (fs_streq(name, "triple")) test_triple();
 	else {
 		kprintf("unknown test '%s'\n", name);
 		kexit(0x11);
