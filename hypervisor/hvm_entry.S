@@ -7,15 +7,15 @@
  *   offsets:  r15 0  r14 8  r13 16  r12 24  r11 32  r10 40  r9 48  r8 56
  *             rbp 64  rdi 72  rsi 80  rdx 88  rcx 96  rbx 104  rax 112
  *
- * svm_run(vmcb_pa, regs, host_save_pa)            APM Vol. 2 15.5, 15.17
+ * hv_svm_run(vmcb_pa, regs, host_save_pa)         APM Vol. 2 15.5, 15.17
  *   VMSAVE the host's FS/GS/TR/LDTR/SYSCALL state, then with GIF = 0 (CLGI)
  *   and RFLAGS.IF = 1: VMLOAD, VMRUN, VMSAVE the guest's.  A physical
  *   interrupt during the guest causes #VMEXIT (INTR intercept) and stays
  *   pending: we return with IF = 0 and vcpu.c takes it when it chooses.
  *
- * vmx_run(regs, launched) -> 0 after a VM exit, 1 if VMLAUNCH/VMRESUME
+ * hv_vmx_run(regs, launched) -> 0 after a VM exit, 1 if VMLAUNCH/VMRESUME
  *   failed (RFLAGS.CF or ZF: SDM Vol. 3C 31.2 "conventions").  HOST_RSP is
- *   written here, just before entry, and HOST_RIP is vmx_exit (set once by
+ *   written here, just before entry, and HOST_RIP is hv_vmx_exit (set once by
  *   vmx.c); a VM exit arrives there with the guest's registers live.
  */
 #include "fs_regs.h"      /* PUSH_GPRS, PUSH_CALLEE_SAVED & co. */
@@ -53,8 +53,8 @@
         movq %r15, 0(\base)
 .endm
 
-        .global svm_run
-svm_run:
+        .global hv_svm_run
+hv_svm_run:
         PUSH_CALLEE_SAVED
         pushq %rdx                      /* 16(%rsp): host save area */
         pushq %rsi                      /*  8(%rsp): regs */
@@ -83,8 +83,8 @@ svm_run:
         POP_CALLEE_SAVED
         ret
 
-        .global vmx_run
-vmx_run:
+        .global hv_vmx_run
+hv_vmx_run:
         PUSH_CALLEE_SAVED
         pushq %rdi                      /* 0(%rsp) at exit: regs */
         movq $0x6c14, %rax              /* HOST_RSP */
@@ -107,8 +107,8 @@ vmx_run:
         movl $1, %eax
         jmp 3f
 
-        .global vmx_exit
-vmx_exit:                               /* HOST_RIP: RSP = HOST_RSP again */
+        .global hv_vmx_exit
+hv_vmx_exit:                            /* HOST_RIP: RSP = HOST_RSP again */
         pushq %rdi
         movq 8(%rsp), %rdi
         SAVE_GUEST %rdi

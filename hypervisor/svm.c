@@ -11,7 +11,7 @@
  *            but the segment bases (MSRPM), CR0/CR4 writes, physical
  *            INTR/NMI, VINTR, VMMCALL, SHUTDOWN, and VMRUN (required)
  *   NPT      guest-physical -> host-physical tables (hvm.c), ASID 1
- *   run      svm_entry.S: VMLOAD/VMRUN/VMSAVE with GIF cleared around it
+ *   run      hvm_entry.S: VMLOAD/VMRUN/VMSAVE with GIF cleared around it
  *   exits    EXITCODE (Appendix C) -> struct hv_exit
  *   events   EVENTINJ; the interrupt window is a virtual interrupt (V_IRQ)
  *            the guest takes when it can, intercepted as VINTR (15.21)
@@ -19,20 +19,20 @@
 #include "hvm.h"
 #include "svm_defs.h"
 
-struct svm_vcpu {
+struct hv_svm_vcpu {
     struct vmcb *vmcb;
     uint64_t vmcb_pa, host_save_pa;
     uint32_t features;                   /* CPUID 8000_000Ah EDX */
     uint64_t reasons[0x92];              /* exits by code; 90h = NPF, 91h = invalid */
 };
 
-static struct svm_vcpu svm0;
+static struct hv_svm_vcpu svm0;
 
-/* svm_entry.S */
-void svm_run(uint64_t vmcb_pa, struct hv_regs *regs, uint64_t host_save_pa);
+/* hvm_entry.S */
+void hv_svm_run(uint64_t vmcb_pa, struct hv_regs *regs, uint64_t host_save_pa);
 
 /* Usable: SVM and nested paging (main.c names what is missing). */
-static bool svm_usable(void)
+static bool hv_svm_usable(void)
 {
     uint32_t r[4];
     if (!hv_cpu_has_svm())
@@ -41,7 +41,7 @@ static bool svm_usable(void)
     return r[3] & SVM_FEAT_NP;
 }
 
-static const char *svm_exit_name(uint64_t code)
+static const char *hv_svm_exit_name(uint64_t code)
 {
     switch (code) {
 #define X(c, name) case c: return #name;
@@ -77,7 +77,7 @@ static void init_guest_state(struct vmcb *c)
     c->g_pat = 0x0007040600070406ULL;               /* the power-on PAT */
 }
 
-static void init_intercepts(struct svm_vcpu *s)
+static void init_intercepts(struct hv_svm_vcpu *s)
 {
     struct vmcb *c = s->vmcb;
     uint64_t iopm = hv_frame_alloc_contig(3), msrpm = hv_frame_alloc_contig(2);
@@ -99,9 +99,9 @@ static void init_intercepts(struct svm_vcpu *s)
     c->vintr = VINTR_MASKING;     /* guest IF masks only virtual interrupts */
 }
 
-static void svm_create(struct hv_vcpu *v, const struct hv_module *m)
+static void hv_svm_create(struct hv_vcpu *v, const struct hv_module *m)
 {
-    struct svm_vcpu *s = &svm0;
+    struct hv_svm_vcpu *s = &svm0;
     uint32_t r[4];
     hv_cpuid(0x8000000a, 0, r);
     s->features = r[3];
@@ -137,7 +137,7 @@ static void svm_create(struct hv_vcpu *v, const struct hv_module *m)
 /* VMRUN said VMEXIT_INVALID: name the consistency check of APM Vol. 2
  * 15.5.1 ("Canonicalization and Consistency Checks") the VMCB breaks,
  * among those nesthv could get wrong. */
-static const char *svm_broken_rule(const struct vmcb *c)
+static const char *hv_svm_broken_rule(const struct vmcb *c)
 {
     if (!(c->efer & EFER_SVME))
         return "EFER.SVME is zero";
@@ -184,7 +184,7 @@ static void save_vmcb(struct hv_vcpu *v, const struct vmcb *c)
     g->cpl = c->cpl;
 }
 
-static void translate_ioio(struct svm_vcpu *s, struct hv_exit *e, uint64_t rip)
+static void translate_ioio(struct hv_svm_vcpu *s, struct hv_exit *e, uint64_t rip)
 {
     uint64_t info = s->vmcb->exitinfo1;
     e->kind = HV_EXIT_IO;
@@ -197,14 +197,14 @@ static void translate_ioio(struct svm_vcpu *s, struct hv_exit *e, uint64_t rip)
 }
 
 /* EXITCODE -> exit kind (Appendix C). */
-static void translate(struct hv_vcpu *v, struct svm_vcpu *s, struct hv_exit *e)
+static void translate(struct hv_vcpu *v, struct hv_svm_vcpu *s, struct hv_exit *e)
 {
     struct vmcb *c = s->vmcb;
     uint64_t code = c->exitcode;
     if ((uint32_t)code == 0xffffffffu)     /* QEMU stores -1 in the low 32 bits only */
         code = SVM_EXIT_INVALID;
     memset(e, 0, sizeof *e);
-    e->reason = svm_exit_name(code);
+    e->reason = hv_svm_exit_name(code);
     s->reasons[reason_slot(code)]++;
     switch (code) {
     case SVM_EXIT_INTR: case SVM_EXIT_NMI: e->kind = HV_EXIT_INTERRUPT; break;
@@ -236,7 +236,7 @@ static void translate(struct hv_vcpu *v, struct svm_vcpu *s, struct hv_exit *e)
         hv_printf("nesthv: svm: VMRUN failed: EXITCODE VMEXIT_INVALID (cr0 %lx cr4 %lx "
                   "efer %lx cs attrib %x)\n", c->cr0, c->cr4, c->efer, c->cs.attrib);
         hv_printf("nesthv: svm: broken rule: APM Vol. 2 15.5.1: %s\n",
-                  svm_broken_rule(c) ? svm_broken_rule(c) : "none of nesthv's checks fails");
+                  hv_svm_broken_rule(c) ? hv_svm_broken_rule(c) : "none of nesthv's checks fails");
         e->kind = HV_EXIT_ENTRY_FAIL;
         break;
     default:
@@ -246,12 +246,12 @@ static void translate(struct hv_vcpu *v, struct svm_vcpu *s, struct hv_exit *e)
     }
 }
 
-static void svm_run_guest(struct hv_vcpu *v, struct hv_exit *e)
+static void hv_svm_run_guest(struct hv_vcpu *v, struct hv_exit *e)
 {
-    struct svm_vcpu *s = v->hvm->arch;
+    struct hv_svm_vcpu *s = v->hvm->arch;
     struct vmcb *c = s->vmcb;
     load_vmcb(v, c);
-    svm_run(s->vmcb_pa, v->regs, s->host_save_pa);
+    hv_svm_run(s->vmcb_pa, v->regs, s->host_save_pa);
     save_vmcb(v, c);
     c->eventinj = 0;
     /* An event the CPU was delivering when the exit came is lost unless we
@@ -261,55 +261,55 @@ static void svm_run_guest(struct hv_vcpu *v, struct hv_exit *e)
     translate(v, s, e);
 }
 
-static void svm_inject(struct hv_vcpu *v, unsigned vector, bool has_error, uint64_t error)
+static void hv_svm_inject(struct hv_vcpu *v, unsigned vector, bool has_error, uint64_t error)
 {
-    struct svm_vcpu *s = v->hvm->arch;
+    struct hv_svm_vcpu *s = v->hvm->arch;
     s->vmcb->eventinj = vector | EVENT_TYPE_EXC | EVENT_VALID |
         (has_error ? EVENT_ERR_VALID | error << 32 : 0);
 }
 
-static void svm_inject_irq(struct hv_vcpu *v, unsigned vector)
+static void hv_svm_inject_irq(struct hv_vcpu *v, unsigned vector)
 {
-    struct svm_vcpu *s = v->hvm->arch;
+    struct hv_svm_vcpu *s = v->hvm->arch;
     s->vmcb->eventinj = vector | EVENT_TYPE_INTR | EVENT_VALID;
 }
 
-static bool svm_irq_window_open(struct hv_vcpu *v)
+static bool hv_svm_irq_window_open(struct hv_vcpu *v)
 {
-    struct svm_vcpu *s = v->hvm->arch;
+    struct hv_svm_vcpu *s = v->hvm->arch;
     return (v->regs->rflags & HV_RFLAGS_IF) && !(s->vmcb->interrupt_shadow & 1) &&
            !(s->vmcb->eventinj & EVENT_VALID);
 }
 
-static void svm_request_irq_window(struct hv_vcpu *v, bool on)
+static void hv_svm_request_irq_window(struct hv_vcpu *v, bool on)
 {
-    struct svm_vcpu *s = v->hvm->arch;
+    struct hv_svm_vcpu *s = v->hvm->arch;
     uint64_t bits = VINTR_V_IRQ | VINTR_V_IGN_TPR | (0xfULL << VINTR_PRIO_SHIFT);
     s->vmcb->vintr = on ? s->vmcb->vintr | bits : s->vmcb->vintr & ~bits;
 }
 
-static void svm_print_exit_reasons(struct hv_vcpu *v)
+static void hv_svm_print_exit_reasons(struct hv_vcpu *v)
 {
-    struct svm_vcpu *s = v->hvm->arch;
+    struct hv_svm_vcpu *s = v->hvm->arch;
     hv_printf("nesthv: svm exits by code:");
     for (unsigned i = 0; i < 0x92; i++)
         if (s->reasons[i])
-            hv_printf(" %s %lu", svm_exit_name(i == 0x90 ? SVM_EXIT_NPF :
+            hv_printf(" %s %lu", hv_svm_exit_name(i == 0x90 ? SVM_EXIT_NPF :
                       i == 0x91 ? SVM_EXIT_INVALID : i), s->reasons[i]);
     hv_printf("\n");
 }
 
 const struct hv_backend hv_backend_svm = {
     .name = "svm",
-    .cpu_has = svm_usable,
+    .cpu_has = hv_svm_usable,
     .built = true,
-    .create = svm_create,
-    .run = svm_run_guest,
-    .inject = svm_inject,
+    .create = hv_svm_create,
+    .run = hv_svm_run_guest,
+    .inject = hv_svm_inject,
     .deliver_events = hvm_deliver_events,
     .hypercall = hvm_hypercall,
-    .irq_window_open = svm_irq_window_open,
-    .inject_irq = svm_inject_irq,
-    .request_irq_window = svm_request_irq_window,
-    .print_exit_reasons = svm_print_exit_reasons,
+    .irq_window_open = hv_svm_irq_window_open,
+    .inject_irq = hv_svm_inject_irq,
+    .request_irq_window = hv_svm_request_irq_window,
+    .print_exit_reasons = hv_svm_print_exit_reasons,
 };

@@ -22,15 +22,15 @@
  *            reason and qualification, then the rule it broke (vmx_check.c)
  */
 #include "hvm.h"
-#include "vmx.h"
+#include "hv_vmx.h"
 
-static struct vmx_vcpu vmx0;
+static struct hv_vmx_vcpu vmx0;
 
 /* hvm_entry.S */
-int vmx_run(struct hv_regs *regs, int launched);
-extern char vmx_exit[];
+int hv_vmx_run(struct hv_regs *regs, int launched);
+extern char hv_vmx_exit[];
 
-const char *vmx_field_name(uint32_t enc)
+const char *hv_vmx_field_name(uint32_t enc)
 {
     switch (enc) {
 #define X(name, e) case e: return #name;
@@ -40,7 +40,7 @@ const char *vmx_field_name(uint32_t enc)
     return "?";
 }
 
-const char *vmx_exit_name(uint32_t reason)
+const char *hv_vmx_exit_name(uint32_t reason)
 {
     switch (reason) {
 #define X(n, name) case n: return #name;
@@ -50,29 +50,29 @@ const char *vmx_exit_name(uint32_t reason)
     return "?";
 }
 
-uint64_t vmread(uint32_t field)
+uint64_t hv_vmread(uint32_t field)
 {
     uint64_t v = 0;
     bool fail;
     __asm__ volatile("vmread %2, %0; setna %1" : "=rm"(v), "=qm"(fail) : "r"((uint64_t)field) : "cc");
     if (fail)
-        hv_panic("vmx: VMREAD of %s (%x) failed", vmx_field_name(field), field);
+        hv_panic("vmx: VMREAD of %s (%x) failed", hv_vmx_field_name(field), field);
     return v;
 }
 
-void vmwrite(uint32_t field, uint64_t value)
+void hv_vmwrite(uint32_t field, uint64_t value)
 {
     bool fail;
     __asm__ volatile("vmwrite %1, %2; setna %0" : "=qm"(fail)
                      : "rm"(value), "r"((uint64_t)field) : "cc");
     if (fail)
         hv_panic("vmx: VMWRITE of %s (%x) = %lx failed (VM-instruction error %lu)",
-                 vmx_field_name(field), field, value, vmread(VM_INSTRUCTION_ERROR));
+                 hv_vmx_field_name(field), field, value, hv_vmread(VM_INSTRUCTION_ERROR));
 }
 
 /* Usable: VMX with EPT and unrestricted guest (main.c names what is
  * missing).  The capability MSRs exist only when CPUID says VMX. */
-static bool vmx_usable(void)
+static bool hv_vmx_usable(void)
 {
     if (!hv_cpu_has_vmx() || !(hv_rdmsr(MSR_IA32_VMX_PROCBASED_CTLS) >> 32 & PROC_SECONDARY))
         return false;
@@ -96,7 +96,7 @@ static uint32_t adjust(const char *what, uint32_t msr, uint32_t want, uint32_t n
     return (want | need | must) & may;
 }
 
-static void vmx_enable(struct vmx_vcpu *x)
+static void hv_vmx_enable(struct hv_vmx_vcpu *x)
 {
     uint64_t fc = hv_rdmsr(MSR_IA32_FEATURE_CONTROL);
     if (!(fc & FEATURE_CONTROL_LOCK))
@@ -132,7 +132,7 @@ static void vmx_enable(struct vmx_vcpu *x)
         hv_panic("vmx: VMCLEAR/VMPTRLD of the VMCS failed");
 }
 
-static void setup_controls(struct vmx_vcpu *x, struct hv_vcpu *v)
+static void setup_controls(struct hv_vmx_vcpu *x, struct hv_vcpu *v)
 {
     bool t = x->basic & VMX_BASIC_TRUE_CTLS;
     x->pin = adjust("pin-based", t ? MSR_IA32_VMX_TRUE_PINBASED_CTLS : MSR_IA32_VMX_PINBASED_CTLS,
@@ -146,15 +146,15 @@ static void setup_controls(struct vmx_vcpu *x, struct hv_vcpu *v)
                      EXIT_HOST_64BIT | EXIT_SAVE_EFER | EXIT_LOAD_EFER);
     x->entry = adjust("VM-entry", t ? MSR_IA32_VMX_TRUE_ENTRY_CTLS : MSR_IA32_VMX_ENTRY_CTLS,
                       0, ENTRY_LOAD_EFER) & ~ENTRY_IA32E_GUEST;
-    vmwrite(PIN_BASED_CONTROLS, x->pin);
-    vmwrite(PROC_BASED_CONTROLS, x->proc);
-    vmwrite(PROC_BASED_CONTROLS2, x->proc2);
-    vmwrite(EXIT_CONTROLS, x->exit);
-    vmwrite(ENTRY_CONTROLS, x->entry);
-    vmwrite(EXCEPTION_BITMAP, 0);
-    vmwrite(CR3_TARGET_COUNT, 0);
-    vmwrite(CR0_GUEST_HOST_MASK, ~0ULL);         /* every CR0/CR4 write exits */
-    vmwrite(CR4_GUEST_HOST_MASK, ~0ULL);
+    hv_vmwrite(PIN_BASED_CONTROLS, x->pin);
+    hv_vmwrite(PROC_BASED_CONTROLS, x->proc);
+    hv_vmwrite(PROC_BASED_CONTROLS2, x->proc2);
+    hv_vmwrite(EXIT_CONTROLS, x->exit);
+    hv_vmwrite(ENTRY_CONTROLS, x->entry);
+    hv_vmwrite(EXCEPTION_BITMAP, 0);
+    hv_vmwrite(CR3_TARGET_COUNT, 0);
+    hv_vmwrite(CR0_GUEST_HOST_MASK, ~0ULL);         /* every CR0/CR4 write exits */
+    hv_vmwrite(CR4_GUEST_HOST_MASK, ~0ULL);
 
     uint64_t io = hv_frame_alloc_contig(2), msr = hv_frame_alloc();
     memset(hv_frame_table(io), 0xff, 2 * HV_PAGE_SIZE);
@@ -164,9 +164,9 @@ static void setup_controls(struct vmx_vcpu *x, struct hv_vcpu *v)
      * per MSR C000_0000h + n.  FS/GS/KernelGS bases pass through. */
     for (unsigned n = 0x100; n <= 0x102; n++)
         mb[0x400 + n / 8] &= (uint8_t)~(1u << n % 8), mb[0xc00 + n / 8] &= (uint8_t)~(1u << n % 8);
-    vmwrite(IO_BITMAP_A, io << 12);
-    vmwrite(IO_BITMAP_B, (io + 1) << 12);
-    vmwrite(MSR_BITMAP, msr << 12);
+    hv_vmwrite(IO_BITMAP_A, io << 12);
+    hv_vmwrite(IO_BITMAP_B, (io + 1) << 12);
+    hv_vmwrite(MSR_BITMAP, msr << 12);
 
     uint64_t ept_cap = hv_rdmsr(MSR_IA32_VMX_EPT_VPID_CAP), root;
     if (!(ept_cap & EPT_CAP_WALK4)) {
@@ -175,8 +175,8 @@ static void setup_controls(struct vmx_vcpu *x, struct hv_vcpu *v)
     }
     hvm_build_nested_tables(v, &root, true);
     /* EPTP (25.6.11): memory type 2:0 (6 = WB, else UC), walk length - 1 in 5:3. */
-    vmwrite(EPT_POINTER, root | (ept_cap & EPT_CAP_WB ? 6 : 0) | 3 << 3);
-    vmwrite(VPID, 1);
+    hv_vmwrite(EPT_POINTER, root | (ept_cap & EPT_CAP_WB ? 6 : 0) | 3 << 3);
+    hv_vmwrite(VPID, 1);
     hv_printf("nesthv: vmx: VMCS revision %lx, %s controls, EPT root %lx, VPID 1, "
               "unrestricted guest\n", x->basic & 0x7fffffff, t ? "TRUE_*" : "default", root);
 }
@@ -198,26 +198,26 @@ static void setup_host_state(void)
     __asm__ volatile("sgdt %0; sidt %1" : "=m"(gdtr), "=m"(idtr));
     __asm__ volatile("mov %%cr0, %0; mov %%cr3, %1; mov %%cr4, %2" : "=r"(cr0), "=r"(cr3), "=r"(cr4));
     __asm__ volatile("mov %%ds, %0; mov %%ss, %1; mov %%es, %2" : "=r"(ds), "=r"(ss), "=r"(es));
-    vmwrite(HOST_CR0, cr0);
-    vmwrite(HOST_CR3, cr3);
-    vmwrite(HOST_CR4, cr4);
-    vmwrite(HOST_CS_SEL, HV_CS);
-    vmwrite(HOST_SS_SEL, ss & ~7);
-    vmwrite(HOST_DS_SEL, ds & ~7);
-    vmwrite(HOST_ES_SEL, es & ~7);
-    vmwrite(HOST_FS_SEL, 0);
-    vmwrite(HOST_GS_SEL, 0);
-    vmwrite(HOST_TR_SEL, HV_TSS_SEL);
-    vmwrite(HOST_TR_BASE, seg_base_from_gdt(HV_TSS_SEL));
-    vmwrite(HOST_FS_BASE, hv_rdmsr(0xc0000100));
-    vmwrite(HOST_GS_BASE, hv_rdmsr(0xc0000101));
-    vmwrite(HOST_GDTR_BASE, gdtr.base);
-    vmwrite(HOST_IDTR_BASE, idtr.base);
-    vmwrite(HOST_SYSENTER_CS, 0);
-    vmwrite(HOST_SYSENTER_ESP, 0);
-    vmwrite(HOST_SYSENTER_EIP, 0);
-    vmwrite(HOST_IA32_EFER, hv_rdmsr(MSR_EFER));
-    vmwrite(HOST_RIP, (uint64_t)vmx_exit);
+    hv_vmwrite(HOST_CR0, cr0);
+    hv_vmwrite(HOST_CR3, cr3);
+    hv_vmwrite(HOST_CR4, cr4);
+    hv_vmwrite(HOST_CS_SEL, HV_CS);
+    hv_vmwrite(HOST_SS_SEL, ss & ~7);
+    hv_vmwrite(HOST_DS_SEL, ds & ~7);
+    hv_vmwrite(HOST_ES_SEL, es & ~7);
+    hv_vmwrite(HOST_FS_SEL, 0);
+    hv_vmwrite(HOST_GS_SEL, 0);
+    hv_vmwrite(HOST_TR_SEL, HV_TSS_SEL);
+    hv_vmwrite(HOST_TR_BASE, seg_base_from_gdt(HV_TSS_SEL));
+    hv_vmwrite(HOST_FS_BASE, hv_rdmsr(0xc0000100));
+    hv_vmwrite(HOST_GS_BASE, hv_rdmsr(0xc0000101));
+    hv_vmwrite(HOST_GDTR_BASE, gdtr.base);
+    hv_vmwrite(HOST_IDTR_BASE, idtr.base);
+    hv_vmwrite(HOST_SYSENTER_CS, 0);
+    hv_vmwrite(HOST_SYSENTER_ESP, 0);
+    hv_vmwrite(HOST_SYSENTER_EIP, 0);
+    hv_vmwrite(HOST_IA32_EFER, hv_rdmsr(MSR_EFER));
+    hv_vmwrite(HOST_RIP, (uint64_t)hv_vmx_exit);
 }
 
 /* The state Multiboot promises (spec 3.2): flat 32-bit code and data,
@@ -229,38 +229,38 @@ static void setup_guest_state(void)
                                      GUEST_DS_SEL, GUEST_FS_SEL, GUEST_GS_SEL };
     for (unsigned i = 0; i < 6; i++) {
         bool cs = sel[i] == GUEST_CS_SEL;
-        vmwrite(sel[i], cs ? 0x08 : 0x10);
-        vmwrite(GUEST_ES_LIMIT + (sel[i] - GUEST_ES_SEL), 0xffffffff);
-        vmwrite(GUEST_ES_AR + (sel[i] - GUEST_ES_SEL), cs ? 0xc09b : 0xc093);
-        vmwrite(GUEST_ES_BASE + (sel[i] - GUEST_ES_SEL), 0);
+        hv_vmwrite(sel[i], cs ? 0x08 : 0x10);
+        hv_vmwrite(GUEST_ES_LIMIT + (sel[i] - GUEST_ES_SEL), 0xffffffff);
+        hv_vmwrite(GUEST_ES_AR + (sel[i] - GUEST_ES_SEL), cs ? 0xc09b : 0xc093);
+        hv_vmwrite(GUEST_ES_BASE + (sel[i] - GUEST_ES_SEL), 0);
     }
-    vmwrite(GUEST_LDTR_SEL, 0);
-    vmwrite(GUEST_LDTR_AR, 1u << 16);                /* unusable */
-    vmwrite(GUEST_LDTR_LIMIT, 0);
-    vmwrite(GUEST_LDTR_BASE, 0);
-    vmwrite(GUEST_TR_SEL, 0);
-    vmwrite(GUEST_TR_AR, 0x8b);                      /* busy TSS, as IA-32e needs */
-    vmwrite(GUEST_TR_LIMIT, 0x67);
-    vmwrite(GUEST_TR_BASE, 0);
-    vmwrite(GUEST_GDTR_BASE, 0);
-    vmwrite(GUEST_GDTR_LIMIT, 0xffff);
-    vmwrite(GUEST_IDTR_BASE, 0);
-    vmwrite(GUEST_IDTR_LIMIT, 0xffff);
-    vmwrite(GUEST_DR7, 0x400);
-    vmwrite(GUEST_IA32_DEBUGCTL, 0);
-    vmwrite(GUEST_PENDING_DBG, 0);
-    vmwrite(GUEST_INTERRUPTIBILITY, 0);
-    vmwrite(GUEST_ACTIVITY_STATE, 0);
-    vmwrite(GUEST_SYSENTER_CS, 0);
-    vmwrite(GUEST_SYSENTER_ESP, 0);
-    vmwrite(GUEST_SYSENTER_EIP, 0);
-    vmwrite(VMCS_LINK_POINTER, ~0ULL);
+    hv_vmwrite(GUEST_LDTR_SEL, 0);
+    hv_vmwrite(GUEST_LDTR_AR, 1u << 16);                /* unusable */
+    hv_vmwrite(GUEST_LDTR_LIMIT, 0);
+    hv_vmwrite(GUEST_LDTR_BASE, 0);
+    hv_vmwrite(GUEST_TR_SEL, 0);
+    hv_vmwrite(GUEST_TR_AR, 0x8b);                      /* busy TSS, as IA-32e needs */
+    hv_vmwrite(GUEST_TR_LIMIT, 0x67);
+    hv_vmwrite(GUEST_TR_BASE, 0);
+    hv_vmwrite(GUEST_GDTR_BASE, 0);
+    hv_vmwrite(GUEST_GDTR_LIMIT, 0xffff);
+    hv_vmwrite(GUEST_IDTR_BASE, 0);
+    hv_vmwrite(GUEST_IDTR_LIMIT, 0xffff);
+    hv_vmwrite(GUEST_DR7, 0x400);
+    hv_vmwrite(GUEST_IA32_DEBUGCTL, 0);
+    hv_vmwrite(GUEST_PENDING_DBG, 0);
+    hv_vmwrite(GUEST_INTERRUPTIBILITY, 0);
+    hv_vmwrite(GUEST_ACTIVITY_STATE, 0);
+    hv_vmwrite(GUEST_SYSENTER_CS, 0);
+    hv_vmwrite(GUEST_SYSENTER_ESP, 0);
+    hv_vmwrite(GUEST_SYSENTER_EIP, 0);
+    hv_vmwrite(VMCS_LINK_POINTER, ~0ULL);
 }
 
-static void vmx_create(struct hv_vcpu *v, const struct hv_module *m)
+static void hv_vmx_create(struct hv_vcpu *v, const struct hv_module *m)
 {
-    struct vmx_vcpu *x = &vmx0;
-    vmx_enable(x);
+    struct hv_vmx_vcpu *x = &vmx0;
+    hv_vmx_enable(x);
     hvm_create(v, m);
     v->hvm->arch = x;
     setup_controls(x, v);
@@ -269,42 +269,42 @@ static void vmx_create(struct hv_vcpu *v, const struct hv_module *m)
     /* Test hook: CS without the accessed bit breaks 26.3.1.2, to show the report. */
     if (hv_cmdline_has(v->cmdline, "hvtest=bad-vm-state")) {
         hv_printf("nesthv: hvtest=bad-vm-state: GUEST_CS_AR = c09a (code, accessed bit clear)\n");
-        vmwrite(GUEST_CS_AR, 0xc09a);
+        hv_vmwrite(GUEST_CS_AR, 0xc09a);
     }
 }
 
 /* Guest state nesthv keeps (hvm.h) -> VMCS.  With unrestricted guest,
  * CR0.PE and CR0.PG are free (26.3.1.1); every other fixed bit is forced,
  * and the guest reads its own value through the read shadow. */
-static void load_vmcs(struct hv_vcpu *v, struct vmx_vcpu *x)
+static void load_vmcs(struct hv_vcpu *v, struct hv_vmx_vcpu *x)
 {
     struct hvm_guest *g = v->hvm;
     if (g->ctl_dirty) {
         uint64_t f0 = x->cr0_fixed0 & ~(CR0_PE | CR0_PG);
-        vmwrite(GUEST_CR0, (g->cr0 | f0) & x->cr0_fixed1);
-        vmwrite(CR0_READ_SHADOW, g->cr0);
-        vmwrite(GUEST_CR4, (g->cr4 | x->cr4_fixed0) & x->cr4_fixed1);
-        vmwrite(CR4_READ_SHADOW, g->cr4);
-        vmwrite(GUEST_CR3, g->cr3);
-        vmwrite(GUEST_IA32_EFER, g->efer);
+        hv_vmwrite(GUEST_CR0, (g->cr0 | f0) & x->cr0_fixed1);
+        hv_vmwrite(CR0_READ_SHADOW, g->cr0);
+        hv_vmwrite(GUEST_CR4, (g->cr4 | x->cr4_fixed0) & x->cr4_fixed1);
+        hv_vmwrite(CR4_READ_SHADOW, g->cr4);
+        hv_vmwrite(GUEST_CR3, g->cr3);
+        hv_vmwrite(GUEST_IA32_EFER, g->efer);
         /* 26.3.1.1: "IA-32e mode guest" must equal EFER.LMA */
-        vmwrite(ENTRY_CONTROLS, g->efer & EFER_LMA ? x->entry | ENTRY_IA32E_GUEST : x->entry);
+        hv_vmwrite(ENTRY_CONTROLS, g->efer & EFER_LMA ? x->entry | ENTRY_IA32E_GUEST : x->entry);
         g->ctl_dirty = false;
     }
-    vmwrite(GUEST_RIP, g->regs.rip);
-    vmwrite(GUEST_RSP, g->regs.rsp);
-    vmwrite(GUEST_RFLAGS, g->regs.rflags);
+    hv_vmwrite(GUEST_RIP, g->regs.rip);
+    hv_vmwrite(GUEST_RSP, g->regs.rsp);
+    hv_vmwrite(GUEST_RFLAGS, g->regs.rflags);
 }
 
 static void save_vmcs(struct hv_vcpu *v)
 {
     struct hvm_guest *g = v->hvm;
-    g->regs.rip = vmread(GUEST_RIP);
-    g->regs.rsp = vmread(GUEST_RSP);
-    g->regs.rflags = vmread(GUEST_RFLAGS);
-    g->cr3 = vmread(GUEST_CR3);
-    g->long_mode = (g->efer & EFER_LMA) && (vmread(GUEST_CS_AR) & (1u << 13));
-    g->cpl = vmread(GUEST_SS_AR) >> 5 & 3;            /* SS.DPL is the CPL (26.3.1.2) */
+    g->regs.rip = hv_vmread(GUEST_RIP);
+    g->regs.rsp = hv_vmread(GUEST_RSP);
+    g->regs.rflags = hv_vmread(GUEST_RFLAGS);
+    g->cr3 = hv_vmread(GUEST_CR3);
+    g->long_mode = (g->efer & EFER_LMA) && (hv_vmread(GUEST_CS_AR) & (1u << 13));
+    g->cpl = hv_vmread(GUEST_SS_AR) >> 5 & 3;            /* SS.DPL is the CPL (26.3.1.2) */
 }
 
 static void translate_cr(struct hv_exit *e, uint64_t q)
@@ -336,15 +336,15 @@ static void translate_io(struct hv_exit *e, uint64_t q)
 }
 
 /* Basic exit reason -> exit kind (Appendix C). */
-static void translate(struct hv_vcpu *v, struct vmx_vcpu *x, struct hv_exit *e, uint32_t reason)
+static void translate(struct hv_vcpu *v, struct hv_vmx_vcpu *x, struct hv_exit *e, uint32_t reason)
 {
     uint32_t basic = reason & 0xffff;
     memset(e, 0, sizeof *e);
-    e->reason = vmx_exit_name(basic);
-    e->insn_len = (unsigned)vmread(EXIT_INSN_LEN);
+    e->reason = hv_vmx_exit_name(basic);
+    e->insn_len = (unsigned)hv_vmread(EXIT_INSN_LEN);
     x->reasons[basic < VMX_NR_EXIT_REASONS ? basic : 0]++;
     if (reason & VMX_EXIT_REASON_ENTRY_FAIL) {
-        vmx_explain_entry_failure(x, reason, vmread(EXIT_QUALIFICATION));
+        hv_vmx_explain_entry_failure(x, reason, hv_vmread(EXIT_QUALIFICATION));
         e->kind = HV_EXIT_ENTRY_FAIL;
         return;
     }
@@ -356,16 +356,16 @@ static void translate(struct hv_vcpu *v, struct vmx_vcpu *x, struct hv_exit *e, 
     case VMX_EXIT_CPUID:  e->kind = HV_EXIT_CPUID; break;
     case VMX_EXIT_HLT:    e->kind = HV_EXIT_HLT, e->insn = "hlt"; break;
     case VMX_EXIT_VMCALL: e->kind = HV_EXIT_HYPERCALL; break;
-    case VMX_EXIT_CR_ACCESS: translate_cr(e, vmread(EXIT_QUALIFICATION)); break;
-    case VMX_EXIT_IO_INSTRUCTION: translate_io(e, vmread(EXIT_QUALIFICATION)); break;
+    case VMX_EXIT_CR_ACCESS: translate_cr(e, hv_vmread(EXIT_QUALIFICATION)); break;
+    case VMX_EXIT_IO_INSTRUCTION: translate_io(e, hv_vmread(EXIT_QUALIFICATION)); break;
     case VMX_EXIT_RDMSR: case VMX_EXIT_WRMSR:
         e->kind = HV_EXIT_MSR, e->is_write = basic == VMX_EXIT_WRMSR;
         e->insn = e->is_write ? "wrmsr" : "rdmsr";
         e->msr = (uint32_t)v->regs->rcx;
         break;
     case VMX_EXIT_EPT_VIOLATION:     /* 28.2.1 table 28-7: bit 1 = write */
-        e->kind = HV_EXIT_NPF, e->gpa = vmread(GUEST_PHYSICAL_ADDRESS);
-        e->is_write = vmread(EXIT_QUALIFICATION) & 2;
+        e->kind = HV_EXIT_NPF, e->gpa = hv_vmread(GUEST_PHYSICAL_ADDRESS);
+        e->is_write = hv_vmread(EXIT_QUALIFICATION) & 2;
         break;
     default:
         e->kind = HV_EXIT_PRIV, e->insn = e->reason;
@@ -373,12 +373,12 @@ static void translate(struct hv_vcpu *v, struct vmx_vcpu *x, struct hv_exit *e, 
     }
 }
 
-static void vmx_run_guest(struct hv_vcpu *v, struct hv_exit *e)
+static void hv_vmx_run_guest(struct hv_vcpu *v, struct hv_exit *e)
 {
-    struct vmx_vcpu *x = v->hvm->arch;
+    struct hv_vmx_vcpu *x = v->hvm->arch;
     load_vmcs(v, x);
-    if (vmx_run(v->regs, x->launched)) {
-        vmx_explain_entry_failure(x, 0, 0);
+    if (hv_vmx_run(v->regs, x->launched)) {
+        hv_vmx_explain_entry_failure(x, 0, 0);
         memset(e, 0, sizeof *e);
         e->kind = HV_EXIT_ENTRY_FAIL;
         return;
@@ -387,68 +387,68 @@ static void vmx_run_guest(struct hv_vcpu *v, struct hv_exit *e)
     save_vmcs(v);
     /* An event the CPU was delivering when the exit came is lost unless we
      * inject it again (27.2.4 "IDT-vectoring information"). */
-    uint32_t idt = (uint32_t)vmread(IDT_VECTORING_INFO);
+    uint32_t idt = (uint32_t)hv_vmread(IDT_VECTORING_INFO);
     if (idt & INTR_VALID) {
-        vmwrite(ENTRY_INTR_INFO, idt & ~(1u << 12));
+        hv_vmwrite(ENTRY_INTR_INFO, idt & ~(1u << 12));
         if (idt & INTR_ERR_VALID)
-            vmwrite(ENTRY_EXCEPTION_ERROR, vmread(IDT_VECTORING_ERROR));
-        vmwrite(ENTRY_INSN_LEN, vmread(EXIT_INSN_LEN));
+            hv_vmwrite(ENTRY_EXCEPTION_ERROR, hv_vmread(IDT_VECTORING_ERROR));
+        hv_vmwrite(ENTRY_INSN_LEN, hv_vmread(EXIT_INSN_LEN));
     }
-    translate(v, x, e, (uint32_t)vmread(EXIT_REASON));
+    translate(v, x, e, (uint32_t)hv_vmread(EXIT_REASON));
 }
 
-static void vmx_inject(struct hv_vcpu *v, unsigned vector, bool has_error, uint64_t error)
+static void hv_vmx_inject(struct hv_vcpu *v, unsigned vector, bool has_error, uint64_t error)
 {
     (void)v;
-    vmwrite(ENTRY_INTR_INFO, vector | INTR_TYPE_HW_EXC | INTR_VALID |
+    hv_vmwrite(ENTRY_INTR_INFO, vector | INTR_TYPE_HW_EXC | INTR_VALID |
             (has_error ? INTR_ERR_VALID : 0));
     if (has_error)
-        vmwrite(ENTRY_EXCEPTION_ERROR, error);
+        hv_vmwrite(ENTRY_EXCEPTION_ERROR, error);
 }
 
-static void vmx_inject_irq(struct hv_vcpu *v, unsigned vector)
+static void hv_vmx_inject_irq(struct hv_vcpu *v, unsigned vector)
 {
     (void)v;
-    vmwrite(ENTRY_INTR_INFO, vector | INTR_TYPE_EXT | INTR_VALID);
+    hv_vmwrite(ENTRY_INTR_INFO, vector | INTR_TYPE_EXT | INTR_VALID);
 }
 
 /* 26.3.1.5: an external interrupt can be injected only with RFLAGS.IF = 1
  * and no blocking by STI or MOV SS (interruptibility bits 0, 1). */
-static bool vmx_irq_window_open(struct hv_vcpu *v)
+static bool hv_vmx_irq_window_open(struct hv_vcpu *v)
 {
-    return (v->regs->rflags & HV_RFLAGS_IF) && !(vmread(GUEST_INTERRUPTIBILITY) & 3) &&
-           !(vmread(ENTRY_INTR_INFO) & INTR_VALID);
+    return (v->regs->rflags & HV_RFLAGS_IF) && !(hv_vmread(GUEST_INTERRUPTIBILITY) & 3) &&
+           !(hv_vmread(ENTRY_INTR_INFO) & INTR_VALID);
 }
 
-static void vmx_request_irq_window(struct hv_vcpu *v, bool on)
+static void hv_vmx_request_irq_window(struct hv_vcpu *v, bool on)
 {
-    struct vmx_vcpu *x = v->hvm->arch;
+    struct hv_vmx_vcpu *x = v->hvm->arch;
     uint32_t proc = on ? x->proc | PROC_INTR_WINDOW : x->proc & ~PROC_INTR_WINDOW;
     if (proc != x->proc)
-        vmwrite(PROC_BASED_CONTROLS, x->proc = proc);
+        hv_vmwrite(PROC_BASED_CONTROLS, x->proc = proc);
 }
 
-static void vmx_print_exit_reasons(struct hv_vcpu *v)
+static void hv_vmx_print_exit_reasons(struct hv_vcpu *v)
 {
-    struct vmx_vcpu *x = v->hvm->arch;
+    struct hv_vmx_vcpu *x = v->hvm->arch;
     hv_printf("nesthv: vmx exits by reason:");
     for (unsigned i = 0; i < VMX_NR_EXIT_REASONS; i++)
         if (x->reasons[i])
-            hv_printf(" %s %lu", vmx_exit_name(i), x->reasons[i]);
+            hv_printf(" %s %lu", hv_vmx_exit_name(i), x->reasons[i]);
     hv_printf("\n");
 }
 
 const struct hv_backend hv_backend_vmx = {
     .name = "vmx",
-    .cpu_has = vmx_usable,
+    .cpu_has = hv_vmx_usable,
     .built = true,
-    .create = vmx_create,
-    .run = vmx_run_guest,
-    .inject = vmx_inject,
+    .create = hv_vmx_create,
+    .run = hv_vmx_run_guest,
+    .inject = hv_vmx_inject,
     .deliver_events = hvm_deliver_events,
     .hypercall = hvm_hypercall,
-    .irq_window_open = vmx_irq_window_open,
-    .inject_irq = vmx_inject_irq,
-    .request_irq_window = vmx_request_irq_window,
-    .print_exit_reasons = vmx_print_exit_reasons,
+    .irq_window_open = hv_vmx_irq_window_open,
+    .inject_irq = hv_vmx_inject_irq,
+    .request_irq_window = hv_vmx_request_irq_window,
+    .print_exit_reasons = hv_vmx_print_exit_reasons,
 };

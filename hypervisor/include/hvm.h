@@ -62,7 +62,7 @@ struct hvm_guest {
     struct hvm_lapic lapic;
     struct hvm_com1 com1;
     uint8_t pic_mask[2];
-    void *arch;                    /* struct vmx_vcpu / struct svm_vcpu */
+    void *arch;                    /* struct hv_vmx_vcpu / struct hv_svm_vcpu */
 };
 
 /* hvm.c: guest memory and the Multiboot boot of the guest */
