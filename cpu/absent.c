@@ -9,7 +9,6 @@
  *
  *   SMAP (CPUID.7:EBX[20])      CLAC, STAC
  *   SMX (CPUID.1:ECX[6])        GETSEC
- *   SSE (CPUID.1:EDX[25])       LDMXCSR, STMXCSR
  *   MONITOR (CPUID.1:ECX[3])    MONITOR, MWAIT
  *   FSGSBASE (CPUID.7:EBX[0])   RDFSBASE, RDGSBASE, WRFSBASE, WRGSBASE
  *   RDRAND / RDSEED             RDRAND, RDSEED
@@ -29,8 +28,6 @@
 ABSENT(clac)
 ABSENT(stac)
 ABSENT(getsec)
-ABSENT(ldmxcsr_Md)
-ABSENT(stmxcsr_Md)
 ABSENT(monitor)
 ABSENT(mwait)
 ABSENT(rdfsbase_Ry)

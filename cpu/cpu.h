@@ -123,9 +123,19 @@ struct cpu_dtable {
 	uint32_t limit;
 };
 
-/* The x87/SSE state FXSAVE and FXRSTOR move (SDM Vol. 1 10.5.1, Table 10-2).
- * Nestlab does not execute x87 or SSE instructions; it keeps the state so a
- * kernel can save and restore it. */
+/* One XMM register (or, in its low 8 bytes, an MMX register) seen as lanes.
+ * Lane k of .w is bytes 2k..2k+1 in memory order: the handlers assume a
+ * little-endian host (sse.h asserts it), as every x86 and ARM64 laptop is. */
+union cpu_vec {
+	uint8_t b[16];
+	uint16_t w[8];
+	uint32_t d[4];
+	uint64_t q[2];
+};
+_Static_assert(sizeof(union cpu_vec) == 16, "an XMM register is 16 bytes");
+
+/* The x87/SSE state (SDM Vol. 1 10.5.1, Table 10-2): FXSAVE and FXRSTOR
+ * move it; the MMX/SSE handlers (sse_*.c) execute on it. */
 struct cpu_fpu {
 	uint16_t fcw, fsw;
 	uint8_t ftw;                  /* abridged tag word, as FXSAVE stores it */
@@ -133,7 +143,7 @@ struct cpu_fpu {
 	uint64_t fip, fdp;
 	uint32_t mxcsr, mxcsr_mask;
 	uint8_t st[8][16];            /* ST0-7 / MM0-7, 10 bytes used each */
-	uint8_t xmm[16][16];
+	union cpu_vec xmm[16];
 };
 
 /* MSRs kept in struct cpu (SDM Vol. 4 Table 2-2); msr.c reads and writes them. */

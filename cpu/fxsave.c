@@ -92,7 +92,7 @@ static void fx_build(const struct cpu *c, const struct insn *i, uint8_t *img)
 		memset(img + 32 + 16 * n + 10, 0, 6);
 	}
 	for (int n = 0; n < (fx_bytes(c) - 160) / 16; n++)
-		memcpy(img + 160 + 16 * n, f->xmm[n], 16);
+		memcpy(img + 160 + 16 * n, f->xmm[n].b, 16);
 }
 
 void op_fxsave_M(struct cpu *c, const struct insn *i)
@@ -138,5 +138,5 @@ void op_fxrstor_M(struct cpu *c, const struct insn *i)
 	for (int k = 0; k < 8; k++)
 		memcpy(f->st[k], img + 32 + 16 * k, 10);
 	for (int k = 0; k < (n - 160) / 16; k++)
-		memcpy(f->xmm[k], img + 160 + 16 * k, 16);
+		memcpy(f->xmm[k].b, img + 160 + 16 * k, 16);
 }

@@ -7,10 +7,12 @@
  * CMPXCHG16B (CX16), TSC and RDTSCP, POPCNT, LZCNT, MOVBE, LAHF/SAHF in
  * 64-bit mode, NX and SYSCALL.  System mode (issue 3) adds PSE, PSE-36,
  * PAE, PGE, 1 GiB pages, PAT, MSR, CLFLUSH and FXSR, and the machine's
- * local APIC adds APIC and x2APIC (not the TSC-deadline timer).  Deliberately absent:
- * the x87 FPU bit and SSE (FXSAVE moves their state, nothing executes it),
- * BMI1 (it would promise ANDN, BEXTR ... and not only TZCNT), MTRR.  MCE
- * and MCA are claimed: the banks exist and stay empty (mce.c).
+ * local APIC adds APIC and x2APIC (not the TSC-deadline timer), and the
+ * MMX/SSE work (issue 16) adds MMX.  Deliberately absent until they run:
+ * the x87 FPU bit and SSE/SSE2 (their moves and integer forms execute, the
+ * floating-point arithmetic does not yet), BMI1 (it would promise ANDN,
+ * BEXTR ... and not only TZCNT), MTRR.  MCE and MCA are claimed: the banks
+ * exist and stay empty (mce.c).
  * VMX and SVM stay off in every model until the VT-x and AMD-V work lands:
  * the `vmx` and `svm` models differ from `novt` only in vendor and brand
  * for now, and has_vmx/has_svm are false everywhere.
@@ -51,6 +53,7 @@
 #define F1D_PAT    (1u << 16)    /* IA32_PAT MSR (msr.c; types not modelled) */
 #define F1D_PSE36  (1u << 17)    /* 4 MiB pages above 4 GiB (paging.c) */
 #define F1D_CLFSH  (1u << 19)    /* CLFLUSH (cr.c); line size in leaf 1 EBX */
+#define F1D_MMX    (1u << 23)    /* MMX (sse_int.c, sse_move.c, sse_shuf.c) */
 #define F1D_FXSR   (1u << 24)    /* FXSAVE/FXRSTOR, CR4.OSFXSR (fxsave.c) */
 #define F1B_CLFLUSH_8 (8u << 8)  /* EBX[15:8]: CLFLUSH line = 8 quadwords */
 #define F1C_CX16   (1u << 13)
@@ -67,7 +70,7 @@
 #define F81C_LZCNT   (1u << 5)    /* Intel: LZCNT; AMD: ABM (LZCNT + POPCNT) */
 
 #define LEAF1_EDX (F1D_PSE | F1D_TSC | F1D_MSR | F1D_PAE | F1D_MCE | F1D_CX8 | F1D_APIC | F1D_SEP | \
-		   F1D_PGE | F1D_MCA | F1D_CMOV | F1D_PAT | F1D_PSE36 | F1D_CLFSH | F1D_FXSR)
+		   F1D_PGE | F1D_MCA | F1D_CMOV | F1D_PAT | F1D_PSE36 | F1D_CLFSH | F1D_MMX | F1D_FXSR)
 #define LEAF1_EBX F1B_CLFLUSH_8
 #define LEAF1_ECX (F1C_CX16 | F1C_X2APIC | F1C_MOVBE | F1C_POPCNT)
 #define EXT1_EDX  (F81D_SYSCALL | F81D_NX | F81D_PG1G | F81D_RDTSCP | F81D_LM)

@@ -476,13 +476,9 @@ static void test_unlisted(void)
 	check(M64, "d9 c0", "ud", 2);                         /* fld st0 */
 	check(M64, "dd 05 00 00 00 00", "ud", 6);             /* fld qword [rip] */
 	check(M16, "de 06 34 12", "ud", 4);                   /* fiadd word [0x1234] */
-	check(M64, "66 0f 6f 05 00 00 00 00", "ud", 8);       /* movdqa xmm0, [rip] */
 	check(M64, "66 0f 38 00 c1", "ud", 5);                /* pshufb */
 	check(M64, "66 0f 3a 0f c1 08", "ud", 6);             /* palignr ..., 8 */
-	check(M64, "0f 70 c1 1b", "ud", 4);                   /* pshufw mm0, mm1, 0x1b */
-	check(M64, "66 0f 73 d8 04", "ud", 5);                /* psrldq xmm0, 4 */
 	check(M64, "0f c2 c1 00", "ud", 4);                   /* cmpeqps */
-	check(M64, "0f 77", "ud", 2);                         /* emms */
 	check(M64, "0f 0f c1 b4", "ud", 4);                   /* 3DNow! pfmul mm0, mm1 */
 	check(M32, "0f 0f 44 24 08 9e", "ud", 6);             /* 3DNow! pfadd mm0, [esp+8] */
 	check(M64, "c5 f8 77", "ud", 3);                      /* vzeroupper */

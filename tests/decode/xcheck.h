@@ -25,7 +25,8 @@ extern const char *const bug_names[NBUGS];
 int known_bug(const uint8_t *b, int mode, int ours, int theirs, const char *cs_ops);
 
 /* Known Capstone naming differences: name_known() returns one, or -1. */
-enum { NBUG_PFX_POS, NBUG_67_AS_66, NBUG_NP_66, NBUG_REXB_90, NBUG_16BIT, NNBUGS };
+enum { NBUG_PFX_POS, NBUG_67_AS_66, NBUG_NP_66, NBUG_REXB_90, NBUG_16BIT, NBUG_F3_REXW_7E,
+       NNBUGS };
 extern const char *const nbug_names[NNBUGS];
 int name_known(const uint8_t *b, int mode, const struct insn *in);
 

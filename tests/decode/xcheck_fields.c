@@ -135,6 +135,9 @@ static const struct { const char *ours, *stem; } name_alias[] = {
 	{ "cmpxchg8b", "cmpxchg" }, { "fxsave", "fxsave" }, { "fxrstor", "fxrstor" },
 	{ "sysret", "sysret" }, { "sysexit", "sysexit" }, { "jrcxz", "j" }, { "nop", "" },
 	{ "test", "test" }, { "push", "push" }, { "pop", "pop" }, { "ret", "ret" },
+	/* REX.W makes MOVD MOVQ; the register forms of MOVLPS/MOVHPS are
+	 * MOVHLPS/MOVLHPS (one form each in opcodes.def: mod selects). */
+	{ "movd", "movq" }, { "movlps", "movhlps" }, { "movhps", "movlhps" },
 };
 
 int name_ok(const struct insn *in, const char *mnem)

@@ -139,9 +139,12 @@ const char *const nbug_names[NNBUGS] = {
 		"opcodes.def's P_NP takes 66 as an operand-size prefix (see its header)",
 	[NBUG_REXB_90] = "66 with REX.B on 90: Capstone says NOP/PAUSE; SDM Vol. 2 XCHG: "
 		"only 90 without REX.B is NOP, with REX.B it is XCHG r8, rAX",
-	[NBUG_16BIT] = "16-bit mode, a form selected by a mandatory F3/66 (TZCNT, LZCNT, "
-		"VMXON, VMCLEAR): Capstone 4 names the plain form (BSF, BSR, VMPTRLD); the "
+	[NBUG_16BIT] = "16-bit mode, a form selected by a mandatory F3/F2/66 (TZCNT, LZCNT, "
+		"VMXON, VMCLEAR, MOVSD, PSHUFLW): Capstone 4 names the plain form (BSF, BSR, "
+		"VMPTRLD, MOVUPS, PSHUFW); the "
 		"SDM's opcode tables do not depend on the mode for these",
+	[NBUG_F3_REXW_7E] = "F3 REX.W 0F 7E: Capstone names MOVD/MOVQ r/m64, mm (the NP form); "
+		"SDM Vol. 2 MOVQ: F3 0F 7E /r is MOVQ xmm, xmm/m64 and REX.W does not change it",
 };
 
 int name_known(const uint8_t *b, int mode, const struct insn *in)
@@ -161,8 +164,10 @@ int name_known(const uint8_t *b, int mode, const struct insn *in)
 		return NBUG_NP_66;
 	if (in->op == OP_xchg_Zv_rAX && b[s.op] == 0x90 && s.has66 && (s.rex & 1))
 		return NBUG_REXB_90;
-	if (mode == CPU_MODE16 && (pfx == P_F3 || pfx == P_66))
+	if (mode == CPU_MODE16 && (pfx == P_F3 || pfx == P_66 || pfx == P_F2))
 		return NBUG_16BIT;
+	if (in->op == OP_movq_Vx_Wq && (s.rex & 8))
+		return NBUG_F3_REXW_7E;
 	return -1;
 }
 

@@ -41,6 +41,49 @@ static void vec_str(int v, char *b, size_t n)
 		snprintf(b, n, "#%d", v);
 }
 
+/* The x87/MMX/SSE state: control, status and (abridged) tag words, MXCSR,
+ * the eight 80-bit registers and the sixteen XMM registers.  Unicorn 2.0.1
+ * (QEMU 5) leaves bits 79:64 of a register alone when an MMX instruction
+ * writes it (SDM Vol. 1 9.5.1: they become all ones): against Unicorn
+ * (st_sig_only) only the significand of ST0-7 is compared. */
+static int compare_fpu(const struct xresult *ra, const char *an, const struct xresult *rb,
+		       const char *bn, char *out, size_t outlen, size_t *op)
+{
+	const struct seq_fpu *a = &ra->fpu, *b = &rb->fpu;
+	size_t o = *op;
+	int ndiff = 0;
+	if (a->fcw != b->fcw || a->fsw != b->fsw || a->ftw != b->ftw || a->mxcsr != b->mxcsr) {
+		OUT("  fpu: %s=fcw %#x fsw %#x ftw %#x mxcsr %#x  %s=fcw %#x fsw %#x ftw %#x "
+		    "mxcsr %#x\n", an, a->fcw, a->fsw, a->ftw, a->mxcsr, bn, b->fcw, b->fsw,
+		    b->ftw, b->mxcsr);
+		ndiff++;
+	}
+	bool uc = ra->st_sig_only || rb->st_sig_only;
+	for (int k = 0; k < 8; k++)
+		if (memcmp(a->st[k], b->st[k], uc ? 8 : 10)) {
+			uint64_t ma, mb;
+			uint16_t ea, eb;
+			memcpy(&ma, a->st[k], 8);
+			memcpy(&mb, b->st[k], 8);
+			memcpy(&ea, a->st[k] + 8, 2);
+			memcpy(&eb, b->st[k] + 8, 2);
+			OUT("  st%d: %s=%04x:%016" PRIx64 " %s=%04x:%016" PRIx64 "\n", k, an, ea, ma,
+			    bn, eb, mb);
+			ndiff++;
+		}
+	for (int k = 0; k < 16; k++)
+		if (memcmp(a->xmm[k], b->xmm[k], 16)) {
+			uint64_t qa[2], qb[2];
+			memcpy(qa, a->xmm[k], 16);
+			memcpy(qb, b->xmm[k], 16);
+			OUT("  xmm%d: %s=%016" PRIx64 "_%016" PRIx64 " %s=%016" PRIx64 "_%016" PRIx64
+			    "\n", k, an, qa[1], qa[0], bn, qb[1], qb[0]);
+			ndiff++;
+		}
+	*op = o;
+	return ndiff;
+}
+
 int compare_results(const struct seq_code *c, const struct xresult *a, const char *an,
 		    const struct xresult *b, const char *bn, char *out, size_t outlen)
 {
@@ -76,6 +119,7 @@ int compare_results(const struct seq_code *c, const struct xresult *a, const cha
 		    (a->rflags ^ b->rflags) & mask, seq_undef_at(c, a->rip));
 		ndiff++;
 	}
+	ndiff += compare_fpu(a, an, b, bn, out, outlen, &o);
 	const uint8_t *pa[2] = { a->data, a->stack }, *pb[2] = { b->data, b->stack };
 	for (int p = 0; p < 2; p++) {
 		int shown = 0;

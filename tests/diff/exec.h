@@ -24,6 +24,8 @@ struct xresult {
 	uint64_t gpr[16];
 	uint64_t rip;
 	uint64_t rflags;
+	struct seq_fpu fpu;
+	bool st_sig_only;           /* only bits 63:0 of ST0-7 mean anything */
 	int vector;                 /* exception vector, XV_NONE, XV_TIMEOUT */
 	bool error;                 /* the executor itself failed: see err */
 	char err[200];

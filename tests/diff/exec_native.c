@@ -27,6 +27,7 @@
 #include "exec.h"
 
 extern uint64_t native_in[17], native_out[17], native_entry;
+extern uint8_t native_fx_in[512], native_fx_out[512];
 void native_enter(void);
 void native_exit(void);
 
@@ -56,6 +57,9 @@ static void nat_handler(int sig, siginfo_t *si, void *ctx)
 	nat_res->rip = (uint64_t)u->uc_mcontext.gregs[REG_RIP];
 	nat_res->rflags = (uint64_t)u->uc_mcontext.gregs[REG_EFL];
 	nat_res->vector = sig == SIGALRM ? XV_TIMEOUT : (int)u->uc_mcontext.gregs[REG_TRAPNO];
+	/* the x87/SSE state at the fault, in the FXSAVE layout */
+	if (u->uc_mcontext.fpregs)
+		seq_fpu_from_fx(&nat_res->fpu, (const uint8_t *)u->uc_mcontext.fpregs);
 	siglongjmp(nat_jb, 1);
 }
 
@@ -112,6 +116,7 @@ void exec_native_run(const struct seq_state *st, const struct seq_code *c, struc
 	memcpy(native_in, st->gpr, 128);
 	native_entry = SEQ_CODE + c->start;
 	native_in[16] = st->rflags;
+	seq_fpu_to_fx(&st->fpu, native_fx_in);
 	nat_res = r;
 	if (sigsetjmp(nat_jb, 1) == 0) {
 		nat_active = 1;
@@ -121,6 +126,7 @@ void exec_native_run(const struct seq_state *st, const struct seq_code *c, struc
 		alarm(0);
 		memcpy(r->gpr, native_out, 128);
 		r->rflags = native_out[16];
+		seq_fpu_from_fx(&r->fpu, native_fx_out);
 		r->rip = SEQ_CODE + c->len;
 	} else {
 		alarm(0);

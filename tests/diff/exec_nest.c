@@ -13,10 +13,35 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "arch.h"
 #include "cpu.h"
 #include "exec.h"
 
 static struct cpu nest;
+
+static void load_fpu(struct cpu *cp, const struct seq_fpu *f)
+{
+	cp->fpu.fcw = f->fcw;
+	cp->fpu.fsw = f->fsw;
+	cp->fpu.ftw = f->ftw;
+	cp->fpu.mxcsr = f->mxcsr;
+	for (int k = 0; k < 8; k++)
+		memcpy(cp->fpu.st[k], f->st[k], 10);
+	for (int k = 0; k < 16; k++)
+		memcpy(cp->fpu.xmm[k].b, f->xmm[k], 16);
+}
+
+static void save_fpu(const struct cpu *cp, struct seq_fpu *f)
+{
+	f->fcw = cp->fpu.fcw;
+	f->fsw = cp->fpu.fsw;
+	f->ftw = cp->fpu.ftw;
+	f->mxcsr = cp->fpu.mxcsr;
+	for (int k = 0; k < 8; k++)
+		memcpy(f->st[k], cp->fpu.st[k], 10);
+	for (int k = 0; k < 16; k++)
+		memcpy(f->xmm[k], cp->fpu.xmm[k].b, 16);
+}
 bool exec_nest_fresh;      /* --fresh-cpu: a new CPU for every run */
 
 int exec_nest_init(char *err, int errlen)
@@ -48,6 +73,10 @@ void exec_nest_run(const struct seq_state *st, const struct seq_code *c, struct 
 	cpu_phys_write(cp, SEQ_STACK, st->stack, SEQ_PAGE);
 	memcpy(cp->gpr, st->gpr, sizeof cp->gpr);
 	cpu_set_rflags(cp, st->rflags);
+	/* user mode as Linux runs it: SSE enabled, #XM for unmasked SIMD
+	 * floating-point exceptions (CR4.OSFXSR, OSXMMEXCPT) */
+	cp->cr4 |= CR4_OSFXSR | CR4_OSXMMEXCPT;
+	load_fpu(cp, &st->fpu);
 	cp->rip = SEQ_CODE + c->start;
 	cp->exceptions_stop = true;
 	cp->exc_vector = -1;
@@ -71,6 +100,7 @@ void exec_nest_run(const struct seq_state *st, const struct seq_code *c, struct 
 	memcpy(r->gpr, cp->gpr, sizeof r->gpr);
 	r->rip = cp->rip;
 	r->rflags = cpu_get_rflags(cp);
+	save_fpu(cp, &r->fpu);
 	cpu_phys_read(cp, SEQ_DATA, r->data, SEQ_PAGE);
 	cpu_phys_read(cp, SEQ_STACK, r->stack, SEQ_PAGE);
 }

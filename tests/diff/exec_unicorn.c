@@ -39,6 +39,60 @@ static const int uc_gpr[16] = {
 	UC_X86_REG_R12, UC_X86_REG_R13, UC_X86_REG_R14, UC_X86_REG_R15,
 };
 
+/* x87/SSE state.  Unicorn's FPTAG is the full tag word (2 bits per
+ * register, 11b empty); ours is FXSAVE's abridged one (1 = valid). */
+static void uc_fpu_write(const struct seq_fpu *f)
+{
+	uint64_t v = f->fcw;
+	uc_reg_write(uc, UC_X86_REG_FPCW, &v);
+	v = f->fsw;
+	uc_reg_write(uc, UC_X86_REG_FPSW, &v);
+	v = 0;
+	for (int k = 0; k < 8; k++)
+		v |= (uint64_t)(f->ftw >> k & 1 ? 0 : 3) << (2 * k);
+	uc_reg_write(uc, UC_X86_REG_FPTAG, &v);
+	v = f->mxcsr;
+	uc_reg_write(uc, UC_X86_REG_MXCSR, &v);
+	/* FP0-7 are the physical registers R0-R7 (QEMU's env->fpregs): a
+	 * 64-bit significand, then the 16-bit sign and exponent; FXSAVE's
+	 * slots are ST(i) = R((TOP + i) mod 8) */
+	int top = f->fsw >> 11 & 7;
+	for (int k = 0; k < 8; k++) {
+		uint8_t x[16] = { 0 };
+		memcpy(x, f->st[(k - top) & 7], 10);
+		uc_reg_write(uc, UC_X86_REG_FP0 + k, x);
+	}
+	for (int k = 0; k < 16; k++)
+		uc_reg_write(uc, UC_X86_REG_XMM0 + k, f->xmm[k]);
+}
+
+static void uc_fpu_read(struct seq_fpu *f)
+{
+	uint64_t v = 0;
+	uc_reg_read(uc, UC_X86_REG_FPCW, &v);
+	f->fcw = (uint16_t)v;
+	v = 0;
+	uc_reg_read(uc, UC_X86_REG_FPSW, &v);
+	f->fsw = (uint16_t)v;
+	v = 0;
+	uc_reg_read(uc, UC_X86_REG_FPTAG, &v);
+	f->ftw = 0;
+	for (int k = 0; k < 8; k++)
+		if ((v >> (2 * k) & 3) != 3)
+			f->ftw |= (uint8_t)(1u << k);
+	v = 0;
+	uc_reg_read(uc, UC_X86_REG_MXCSR, &v);
+	f->mxcsr = (uint32_t)v;
+	int top = f->fsw >> 11 & 7;
+	for (int k = 0; k < 8; k++) {
+		uint8_t x[16] = { 0 };
+		uc_reg_read(uc, UC_X86_REG_FP0 + k, x);
+		memcpy(f->st[(k - top) & 7], x, 10);
+	}
+	for (int k = 0; k < 16; k++)
+		uc_reg_read(uc, UC_X86_REG_XMM0 + k, f->xmm[k]);
+}
+
 static void hook_intr(uc_engine *u, uint32_t intno, void *user)
 {
 	(void)user;
@@ -86,6 +140,7 @@ void exec_unicorn_run(const struct seq_state *st, const struct seq_code *c, stru
 		uc_reg_write(uc, uc_gpr[k], &st->gpr[k]);
 	uint64_t fl = st->rflags;
 	uc_reg_write(uc, UC_X86_REG_RFLAGS, &fl);
+	uc_fpu_write(&st->fpu);
 	uc_vector = XV_NONE;
 	e = uc_emu_start(uc, SEQ_CODE + c->start, SEQ_CODE + c->len, 0, 0);
 	if (e == UC_ERR_INSN_INVALID) {
@@ -99,6 +154,8 @@ void exec_unicorn_run(const struct seq_state *st, const struct seq_code *c, stru
 		uc_reg_read(uc, uc_gpr[k], &r->gpr[k]);
 	uc_reg_read(uc, UC_X86_REG_RIP, &r->rip);
 	uc_reg_read(uc, UC_X86_REG_RFLAGS, &r->rflags);
+	uc_fpu_read(&r->fpu);
+	r->st_sig_only = true;         /* see compare.c */
 	uc_mem_read(uc, SEQ_DATA, r->data, SEQ_PAGE);
 	uc_mem_read(uc, SEQ_STACK, r->stack, SEQ_PAGE);
 }

@@ -36,6 +36,7 @@ static const gen_fn class_gen[GC__COUNT] = {
 	[GC_lahf] = gen_lahf, [GC_flagop] = gen_flagop, [GC_nop] = gen_nop,
 	[GC_badlock] = gen_badlock, [GC_priv] = gen_priv,
 	[GC_ssfault] = gen_ssfault, [GC_invalid] = gen_invalid,
+	[GC_sse] = gen_sse,
 };
 
 static void init_state(struct gen *g)
@@ -60,6 +61,7 @@ static void init_state(struct gen *g)
 	st->rflags = 0x202 | (rng_next(&g->r) & FL_ALL);
 	if (gchance(g, 4))
 		st->rflags |= FL_DF;
+	gen_fpu_state(g, &st->fpu);
 	bool zeros = gchance(g, 8);
 	for (unsigned k = 0; k < SEQ_PAGE; k += 8) {
 		uint64_t a = zeros ? 0 : rng_next(&g->r), b = rng_next(&g->r);

@@ -57,7 +57,7 @@
 	X(bt) X(bscan) X(popcnt) X(lzcnt) X(cmov) X(setcc) X(jcc) X(loop) \
 	X(string) X(stack) X(pushf) X(call) X(enter) X(xchg) X(cmpxchg) \
 	X(cx8) X(xadd) X(conv) X(bswap) X(movx) X(lea) X(lahf) X(flagop) X(nop) \
-	X(badlock) X(priv) X(ssfault) X(invalid)
+	X(badlock) X(priv) X(ssfault) X(invalid) X(sse)
 enum gclass {
 #define X(n) GC_##n,
 	CLASS_LIST(X)
@@ -93,12 +93,29 @@ struct item {
 	int rsp_low, rsp_high;   /* stack bytes touched, relative to RSP at entry */
 };
 
+/* The x87/MMX/SSE state the executors load and compare, in FXSAVE's
+ * terms (SDM Vol. 1 Table 10-2): ftw is the abridged tag (bit n set = ST
+ * register n valid), st[n] the 80-bit physical registers R0-R7. */
+struct seq_fpu {
+	uint16_t fcw, fsw;
+	uint8_t ftw;
+	uint32_t mxcsr;
+	uint8_t st[8][10];
+	uint8_t xmm[16][16];
+};
+
 struct seq_state {
 	uint64_t gpr[16];
 	uint64_t rflags;
+	struct seq_fpu fpu;
 	uint8_t data[SEQ_PAGE];
 	uint8_t stack[SEQ_PAGE];
 };
+
+/* The 512-byte FXSAVE image of f (the native executor loads it with
+ * FXRSTOR) and back. */
+void seq_fpu_to_fx(const struct seq_fpu *f, uint8_t img[512]);
+void seq_fpu_from_fx(struct seq_fpu *f, const uint8_t img[512]);
 
 #define SEQ_MAX_ITEMS 512
 struct seq {

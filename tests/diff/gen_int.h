@@ -108,5 +108,7 @@ bool gen_call_open(struct gen *g, struct item *it);
 bool gen_enter_open(struct gen *g, struct item *it);
 bool gen_close(struct gen *g, struct item *it, const struct item *open);
 bool gen_definer(struct gen *g, struct item *it);
+bool gen_sse(struct gen *g, struct item *it);
+void gen_fpu_state(struct gen *g, struct seq_fpu *f);
 
 #endif

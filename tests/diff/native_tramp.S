@@ -12,6 +12,11 @@
  * back to the host stack, saves RFLAGS with PUSHF, clears DF for the C ABI
  * and returns to the caller of native_enter().
  *
+ * The x87/MMX/SSE state goes in and out as FXSAVE images (native_fx_in,
+ * native_fx_out; FXRSTOR and FXSAVE touch no flag and need no register),
+ * and the host's own state is saved around the run (native_fx_host): a
+ * sequence may leave MXCSR rounding up or the x87 stack in MMX state.
+ *
  * Layout of native_in/native_out: gpr[16] in ModRM order (RAX RCX RDX RBX
  * RSP RBP RSI RDI R8..R15), then RFLAGS at offset 128.
  */
@@ -26,6 +31,8 @@ native_enter:
 	push %r14
 	push %r15
 	mov %rsp, native_host_rsp(%rip)
+	fxsave64 native_fx_host(%rip)
+	fxrstor64 native_fx_in(%rip)
 	pushq native_in+128(%rip)
 	popfq
 	mov native_in+0(%rip), %rax
@@ -66,6 +73,8 @@ native_exit:
 	mov %r13, native_out+104(%rip)
 	mov %r14, native_out+112(%rip)
 	mov %r15, native_out+120(%rip)
+	fxsave64 native_fx_out(%rip)
+	fxrstor64 native_fx_host(%rip)
 	mov native_host_rsp(%rip), %rsp
 	pushfq
 	popq native_out+128(%rip)
@@ -81,7 +90,10 @@ native_exit:
 
 	.data
 	.balign 16
-	.globl native_in, native_out, native_entry
+	.globl native_in, native_out, native_entry, native_fx_in, native_fx_out
+native_fx_in:	.space 512
+native_fx_out:	.space 512
+native_fx_host:	.space 512
 native_in:	.space 136
 native_out:	.space 136
 native_entry:	.quad 0x10000

@@ -39,9 +39,19 @@ static void corruptions(const struct seq_code *c, const struct xresult *ref,
 {
 	static struct xresult x;
 	char want[32];
-	for (int k = 0; k < 6; k++) {
+	for (int k = 0; k < 8; k++) {
 		x = *ref;
 		switch (k) {
+		case 6: {
+			int r = (int)rng_below(rg, 16);
+			x.fpu.xmm[r][rng_below(rg, 16)] ^= (uint8_t)(1u << rng_below(rg, 8));
+			snprintf(want, sizeof want, "  xmm%d:", r);
+			break;
+		}
+		case 7:
+			x.fpu.mxcsr ^= 1u << rng_below(rg, 16);
+			snprintf(want, sizeof want, "  fpu:");
+			break;
 		case 0: {
 			int r = (int)rng_below(rg, 16);
 			x.gpr[r] ^= 1ull << rng_below(rg, 64);

@@ -25,7 +25,7 @@ static void fill_fpu(struct cpu *c)
 			f->st[n][k] = (uint8_t)(0x10 * n + k);
 	for (int n = 0; n < 16; n++)
 		for (int k = 0; k < 16; k++)
-			f->xmm[n][k] = (uint8_t)(0x80 + 0x10 * (n & 7) + k + n / 8);
+			f->xmm[n].b[k] = (uint8_t)(0x80 + 0x10 * (n & 7) + k + n / 8);
 }
 
 static void fill_ram(struct cpu *c, uint64_t pa, uint8_t v, size_t n)
