@@ -162,6 +162,7 @@ void hv_main(uint32_t magic, uint64_t info_pa)
     if (!b)
         hv_exit(HV_EXIT_CONFIG);
     hv_printf("nesthv: backend %s\n", b->name);
+    hv_options_check(bi.cmdline, b->name);
     if (bi.nr_mods == 0) {
         hv_printf("nesthv: error: no guest: pass the guest image as the first "
                   "Multiboot module (qemu -initrd guest.elf)\n");

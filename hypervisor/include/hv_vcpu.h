@@ -105,6 +105,9 @@ const char *hv_exit_name(enum hv_exit_kind k);
 /* main.c: choosing the backend */
 const struct hv_backend *hv_choose_backend(const char *cmdline);
 bool hv_cmdline_has(const char *cmdline, const char *word);
+/* A one-line note for each word of the command line nesthv does not use
+ * with this backend (options.c). */
+void hv_options_check(const char *cmdline, const char *backend);
 bool hv_cpu_has_vmx(void);
 bool hv_cpu_has_svm(void);
 extern const struct hv_backend hv_backend_pv, hv_backend_vmx, hv_backend_svm;

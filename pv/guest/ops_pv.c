@@ -44,6 +44,7 @@ static void pv_init(uint64_t start_info)
         if (si->magic[i] != PV_START_MAGIC[i])
             pv_ops.shutdown(2);
     shared = (struct pv_shared_info *)si->shared_info;
+    guest_cmdline = si->cmdline;          /* the module's string (hypervisor/pv.c) */
     struct mm_info mi = { si->nr_pages, si->first_free_pfn, si->pt_base >> 12 };
     mm_init(&mi);
 }
