@@ -26,7 +26,7 @@ static const struct {
 
 static bool word_is(const char *p, size_t n, const char *w)
 {
-    return strlen(w) == n && !hv_strncmp(p, w, n);
+    return strlen(w) == n && !fs_strncmp(p, w, n);
 }
 
 static bool path_like(const char *p, size_t n)
@@ -42,14 +42,14 @@ static bool listed(const char *list, const char *b)
 {
     size_t n = strlen(b);
     for (const char *p = list; *p; p++)
-        if ((p == list || p[-1] == ' ') && !hv_strncmp(p, b, n) && (p[n] == 0 || p[n] == ' '))
+        if ((p == list || p[-1] == ' ') && !fs_strncmp(p, b, n) && (p[n] == 0 || p[n] == ' '))
             return true;
     return false;
 }
 
 static void check_word(const char *p, size_t n, const char *backend)
 {
-    if (n >= 3 && !hv_strncmp(p, "hv=", 3))
+    if (n >= 3 && !fs_strncmp(p, "hv=", 3))
         return;                                   /* hv_choose_backend's */
     for (unsigned i = 0; i < sizeof options / sizeof options[0]; i++) {
         if (!word_is(p, n, options[i].word))
