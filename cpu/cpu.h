@@ -235,6 +235,11 @@ struct cpu {
 	bool exc_has_error;
 	uint8_t exc_type;             /* enum cpu_exc_type: fault or trap-style event */
 
+	/* --- the debug registers at work (debug.h, debug.c) ------------------- */
+	uint32_t dbg_active;          /* DBG_*: what DR7 enables; 0 = nothing to check */
+	uint32_t dbg_hits;            /* B0-B3 of data/I/O breakpoints this instruction hit */
+	uint64_t dbg_deferred;        /* DR6 bits held back by a MOV SS / POP SS shadow */
+
 	/* --- model and environment ---------------------------------------------- */
 	const struct cpu_model *model;
 	void *io_opaque;

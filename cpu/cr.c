@@ -22,24 +22,19 @@
  * when CR3 is written and when those bits change (SDM Vol. 3 4.4.1).
  *
  * Debug registers hold what software writes (DR6/DR7 with their fixed
- * bits), DR4/DR5 alias DR6/DR7 (CR4.DE is not offered), and DR7.GD makes
- * the next MOV DRn raise #DB.  Breakpoints in DR0-DR3 are NOT acted on:
- * no instruction or data breakpoint ever fires.
+ * bits), DR4/DR5 alias DR6/DR7 unless CR4.DE, and DR7.GD makes the next
+ * MOV DRn raise #DB.  The breakpoints DR7 enables are acted on in debug.c;
+ * every write here that can change them calls cpu_dbg_update().
  */
 #include "arch.h"
 #include "cr.h"
+#include "debug.h"
 #include "flags.h"
 #include "mem.h"
 #include "model.h"
 #include "paging.h"
 #include "virt.h"
 
-#define DR6_FIXED1 0xffff0ff0ull   /* reserved bits that read as 1 */
-#define DR6_WRITABLE 0x0000e00full /* B0-B3, BD, BS, BT */
-#define DR6_BD (1ull << 13)
-#define DR7_FIXED1 0x400ull
-#define DR7_WRITABLE 0xffff23ffull /* bits 11, 12, 14, 15 read as 0 */
-#define DR7_GD (1ull << 13)
 
 /* CPL 0 only; virtual-8086 mode runs at CPL 3 (SDM Vol. 2, each insn). */
 static void need_cpl0(struct cpu *c)
@@ -122,12 +117,14 @@ void cpu_write_cr3(struct cpu *c, uint64_t v)
 	c->block_break = true;
 }
 
-/* What CPUID lets software switch on (model.c): time-stamp disable, 4 MiB
- * pages, PAE, global pages, FXSAVE/FXRSTOR and SIMD-exception reporting,
- * and VMXE on a model with VMX.  Everything else is reserved: #GP. */
+/* What CPUID lets software switch on (model.c): time-stamp disable,
+ * debugging extensions, 4 MiB pages, PAE, global pages, FXSAVE/FXRSTOR and
+ * SIMD-exception reporting, and VMXE on a model with VMX.  Everything else
+ * is reserved: #GP. */
 uint64_t cpu_cr4_valid(const struct cpu *c)
 {
-	uint64_t ok = CR4_TSD | CR4_PSE | CR4_PAE | CR4_MCE | CR4_PGE | CR4_OSFXSR | CR4_OSXMMEXCPT;
+	uint64_t ok = CR4_TSD | CR4_DE | CR4_PSE | CR4_PAE | CR4_MCE | CR4_PGE | CR4_OSFXSR |
+		      CR4_OSXMMEXCPT;
 	if (c->model && c->model->has_vmx)
 		ok |= CR4_VMXE;
 	return ok;
@@ -155,6 +152,8 @@ void cpu_cr4_commit(struct cpu *c, uint64_t v)
 	c->cr4 = v;
 	if (chg & (CR4_PAE | CR4_PSE | CR4_PGE))
 		cpu_tlb_flush(c);
+	if (chg & CR4_DE)
+		cpu_dbg_update(c);       /* I/O breakpoints exist only with DE */
 	c->block_break = true;
 }
 
@@ -285,6 +284,8 @@ void op_mov_Dd_Rd(struct cpu *c, const struct insn *i)
 	else if (n == 7)
 		v = (v & DR7_WRITABLE) | DR7_FIXED1;
 	c->dr[n] = v;
+	if (n != 6)
+		cpu_dbg_update(c);
 }
 
 /* ---- caches and the TLB ---------------------------------------------------------------- */

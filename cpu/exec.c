@@ -26,6 +26,7 @@
 #include <stdio.h>
 
 #include "dcache.h"
+#include "debug.h"
 #include "flags.h"
 #include "mem.h"
 #include "virt.h"
@@ -162,6 +163,13 @@ static __attribute__((noinline)) enum cpu_stop run_loop(struct cpu *c, uint64_t 
 		if (unlikely(dcache_has_dead(c))) {
 			dcache_reap(c);
 			prev = NULL;
+		}
+		/* Breakpoints enabled in DR7, or TF: one instruction at a time
+		 * with the debug rules (debug.c).  One test per block otherwise. */
+		if (unlikely(cpu_debug_slow(c))) {
+			cpu_debug_step(c, NULL);
+			prev = NULL;
+			continue;
 		}
 		c->insn_rip = c->rip;
 		struct dblock *b = dcache_next(c, prev);

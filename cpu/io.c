@@ -19,6 +19,7 @@
  *   E6 ib  OUT imm8, AL     EE  OUT DX, AL      (E7/EF: AX or EAX by 66)
  */
 #include "arch.h"
+#include "debug.h"
 #include "flags.h"
 #include "seg.h"
 #include "virt.h"
@@ -55,6 +56,8 @@ void cpu_io_allow(struct cpu *c, const struct virt_io *io)
 			io_bitmap_check(c, io->port, io->size);
 	}
 	virt_hook(c, IO, NULL, (uint64_t)(uintptr_t)io);
+	if (unlikely(c->dbg_active & DBG_IO))
+		dbg_io_access(c, io->port, io->size);    /* I/O breakpoints (debug.c) */
 }
 
 uint64_t cpu_io_read(struct cpu *c, uint16_t port, int size)

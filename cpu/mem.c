@@ -17,12 +17,15 @@
  * A page that holds decoded instructions never gets a writable TLB entry, so
  * every write to it lands in mem_write_slow(), which drops that page's
  * decoded blocks (dcache_invalidate_page) before the write is visible to the
- * next instruction fetch (SDM Vol. 3 11.6, self-modifying code).
+ * next instruction fetch (SDM Vol. 3 11.6, self-modifying code).  A page
+ * holding a data breakpoint (DR0-DR3, debug.c) gets no fast entry either,
+ * so every access to it is checked here.
  */
 #include <stdio.h>
 
 #include "arch.h"
 #include "dcache.h"
+#include "debug.h"
 #include "flags.h"
 #include "mem.h"
 #include "paging.h"
@@ -217,6 +220,10 @@ uint8_t *mem_translate_bank(struct cpu *c, uint64_t lin, enum mem_access acc, un
 	}
 	e->addend = mmio ? 0 : (uintptr_t)(c->ram + ppage) - page;
 	e->paddr = ppage | flags;
+	/* A page with a data breakpoint (debug.c) stays out of the fast path:
+	 * each access to it comes back here to be checked. */
+	if (unlikely(c->dbg_active & DBG_DATA) && acc != ACC_EXEC && dbg_page_watched(c, page))
+		e->tag_r = e->tag_w = ~0ull;
 	if (flags & TLB_F_LARGE)
 		c->tlb_large = 1;
 	return mmio ? NULL : c->ram + pa;
@@ -237,6 +244,8 @@ static uint64_t mmio_read(struct cpu *c, uint64_t pa, int size)
 uint64_t mem_read_slow_bank(struct cpu *c, uint64_t lin, int size, unsigned bank)
 {
 	uint64_t pa;
+	if (unlikely(c->dbg_active & DBG_DATA))
+		dbg_data_access(c, lin, size, false);
 	if (((lin & 0xfff) + (uint64_t)size) <= 4096) {
 		const uint8_t *p = mem_translate_bank(c, lin, ACC_READ, bank, &pa);
 		return p ? mem_load_host(p, size) : mmio_read(c, pa, size);
@@ -270,6 +279,8 @@ void mem_write_slow_bank(struct cpu *c, uint64_t lin, int size, uint64_t v, unsi
 {
 	uint64_t pa1, pa2;
 	int n1 = size;
+	if (unlikely(c->dbg_active & DBG_DATA))
+		dbg_data_access(c, lin, size, true);
 	if ((lin & 0xfff) + (uint64_t)size > 4096)
 		n1 = (int)(4096 - (lin & 0xfff));
 	/* Translate every page the write touches before writing any byte, so a

@@ -39,6 +39,7 @@
 #include "model.h"
 
 /* Leaf 1 EDX, ECX */
+#define F1D_DE     (1u << 2)     /* debugging extensions: CR4.DE, I/O breakpoints (debug.c) */
 #define F1D_PSE    (1u << 3)     /* 4 MiB pages, CR4.PSE (paging.c) */
 #define F1D_TSC    (1u << 4)
 #define F1D_MSR    (1u << 5)     /* RDMSR/WRMSR (msr.c) */
@@ -69,8 +70,9 @@
 #define F81C_LAHF    (1u << 0)
 #define F81C_LZCNT   (1u << 5)    /* Intel: LZCNT; AMD: ABM (LZCNT + POPCNT) */
 
-#define LEAF1_EDX (F1D_PSE | F1D_TSC | F1D_MSR | F1D_PAE | F1D_MCE | F1D_CX8 | F1D_APIC | F1D_SEP | \
-		   F1D_PGE | F1D_MCA | F1D_CMOV | F1D_PAT | F1D_PSE36 | F1D_CLFSH | F1D_MMX | F1D_FXSR)
+#define LEAF1_EDX (F1D_DE | F1D_PSE | F1D_TSC | F1D_MSR | F1D_PAE | F1D_MCE | F1D_CX8 | \
+		   F1D_APIC | F1D_SEP | F1D_PGE | F1D_MCA | F1D_CMOV | F1D_PAT | F1D_PSE36 | \
+		   F1D_CLFSH | F1D_MMX | F1D_FXSR)
 #define LEAF1_EBX F1B_CLFLUSH_8
 #define LEAF1_ECX (F1C_CX16 | F1C_X2APIC | F1C_MOVBE | F1C_POPCNT)
 #define EXT1_EDX  (F81D_SYSCALL | F81D_NX | F81D_PG1G | F81D_RDTSCP | F81D_LM)

@@ -31,6 +31,9 @@
  * source and destination overlap it copies element by element in the
  * architectural order, so the result is the same as the slow path's.
  *
+ * Under the debug rules (breakpoints enabled in DR7, or TF; debug.c) a REP
+ * instruction does one element per step and never takes the fast path.
+ *
  * INS/OUTS go through the one I/O path of io.c: the IOPL / TSS-bitmap check
  * (#GP(0)) and the VMX/SVM I/O intercept for each element, then the access
  * to memory, then the bus (c->io_read/io_write).
@@ -229,12 +232,14 @@ static void str_run(struct cpu *c, const struct insn *i, int size, enum str_kind
 	}
 	/* F2 on MOVS/STOS/LODS/INS/OUTS repeats like F3 (it has no condition). */
 	bool conditional = k == S_CMPS || k == S_SCAS;
-	uint64_t done = 0;
-	while (done < STR_BUDGET) {
+	/* Under the debug rules (debug.c) each element is a step of its own:
+	 * single-step and breakpoint traps come between elements. */
+	uint64_t done = 0, budget = unlikely(c->dbg_active | (c->rflags & FLAG_TF)) ? 1 : STR_BUDGET;
+	while (done < budget) {
 		uint64_t n = reg_read(c, R_RCX, i->asize);
 		if (n == 0)
 			return;
-		if (k == S_MOVS || k == S_STOS) {
+		if ((k == S_MOVS || k == S_STOS) && budget > 1) {
 			uint64_t m = str_fast(c, i, size, k, n);
 			if (m) {
 				done += m;

@@ -7,6 +7,7 @@
  * bootinfo.c Multiboot 1 / 2 boot information
  * kernel.c   serial console, printing, IDT/TSS, trap dispatch, kmain
  * ktests.c   the tests: modes, paging, faults, rings, syscall, timers, devices
+ * kdebug.c   the debug facilities: DR0-DR7 breakpoints, single-step, ICEBP
  * entry.S    Multiboot header, real-mode trip, long-mode climb, stubs
  */
 #ifndef BOOT_KERNEL_H
@@ -72,6 +73,8 @@ struct fault_rec { int hit; uint64_t vec, err, cr2, cs; };
 extern volatile struct fault_rec last_fault;
 extern volatile uint64_t fault_resume;
 void fault_print(const char *what);
+/* Set by a test to see traps first; returns nonzero if it took the trap. */
+extern int (*trap_hook)(struct frame *f);
 
 /* entry.S */
 extern uint64_t pml4[512], pdpt[512], pd[4 * 512];
@@ -91,6 +94,9 @@ void bench_sys_entry(void);
 
 /* ktests.c */
 void run_test(const char *name, const char *arg);
+/* kdebug.c: test=debug, test=debugx */
+int run_debug_test(const char *name);
+extern int test_failures;
 long syscall_c(long nr, long arg);
 void user_trap(struct frame *f);
 
