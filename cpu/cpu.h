@@ -277,6 +277,7 @@ struct cpu {
 	void *virt;                   /* the model's state */
 	uint64_t virt_tsc_offset;     /* added to the TSC in guest mode */
 	uint64_t virt_deadline;       /* icount of the next model event (timer, MTF) */
+	bool virt_hold;               /* INTR and NMI held pending (AMD-V GIF = 0) */
 	uint64_t cr0_locked1, cr4_locked1; /* bits MOV to CR may not clear (VMX operation) */
 	struct cpu_delivery deliv;    /* the event being delivered */
 	struct cpu_delivery deliv_outer; /* and the one whose delivery raised it */

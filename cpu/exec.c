@@ -117,7 +117,7 @@ static bool between_blocks(struct cpu *c, uint64_t end)
 	/* Guest mode: exits between instructions (interrupts and NMIs that
 	 * exit, interrupt/NMI windows, preemption timer, MTF), and injection. */
 	virt_hook(c, POLL, NULL, 0);
-	if (c->nmi_pending) {
+	if (c->nmi_pending && !c->virt_hold) {
 		c->nmi_pending = false;
 		c->halted = false;
 		cpu_deliver_nmi(c);

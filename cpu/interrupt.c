@@ -46,7 +46,7 @@
 
 bool cpu_intr_allowed(struct cpu *c)
 {
-	return (c->rflags & FLAG_IF) && c->icount >= c->intr_inhibit_until;
+	return (c->rflags & FLAG_IF) && c->icount >= c->intr_inhibit_until && !c->virt_hold;
 }
 
 /* EXT (bit 0 of an error code): the fault arose while delivering an event

@@ -153,8 +153,11 @@ static uint64_t translate_linear(struct cpu *c, uint64_t lin, enum mem_access ac
 		cpu_gp0(c);
 	*flags = 0;
 	*writable = true;
-	if (!(c->cr0 & CR0_PG))
+	if (!(c->cr0 & CR0_PG)) {
+		if (c->icpt & ICPT(GPA))
+			*writable = acc == ACC_WRITE;    /* as below */
 		return virt_gpa(c, lin, (unsigned)acc | VIRT_GPA_LIN, lin);
+	}
 	struct pg_walk w;
 	if (!paging_walk(c, lin, acc, bank == TLB_USER, false, &w))
 		page_fault(c, lin, w.pfec);
@@ -164,7 +167,9 @@ static uint64_t translate_linear(struct cpu *c, uint64_t lin, enum mem_access ac
 	w.pa = virt_gpa(c, w.pa, (unsigned)acc | VIRT_GPA_LIN | (bank == TLB_USER ? VIRT_GPA_USER : 0), lin);
 	bool may_write = bank == TLB_USER ? w.user && w.write
 					  : w.write || !(c->cr0 & CR0_WP);
-	*writable = may_write && w.dirty;
+	/* With EPT/NPT a read's translation says nothing of whether the second
+	 * level allows writes: only a write fills a writable entry. */
+	*writable = may_write && w.dirty && (!(c->icpt & ICPT(GPA)) || acc == ACC_WRITE);
 	*flags = (w.global ? TLB_F_GLOBAL : 0) |
 		 (w.size == (1ull << 21) ? 2 : w.size == (1ull << 22) ? 4 :
 		  w.size == (1ull << 30) ? 6 : 0);

@@ -38,6 +38,8 @@
 
 #include "model.h"
 
+#include "arch/svm.h"
+
 /* Leaf 1 EDX, ECX */
 #define F1D_DE     (1u << 2)     /* debugging extensions: CR4.DE, I/O breakpoints (debug.c) */
 #define F1D_PSE    (1u << 3)     /* 4 MiB pages, CR4.PSE (paging.c) */
@@ -111,32 +113,74 @@ static const struct cpuid_leaf intel_leaves[] = {
 static const struct cpuid_leaf amd_leaves[] = {
 	{ 0x00000000u, 0, false, 1, AMD_EBX, AMD_ECX, AMD_EDX },
 	{ 0x00000001u, 0, false, AMD_SIG, LEAF1_EBX, LEAF1_ECX, LEAF1_EDX },
-	{ 0x80000000u, 0, false, 0x80000008u, AMD_EBX, AMD_ECX, AMD_EDX },
+	{ 0x80000000u, 0, false, 0x8000000au, AMD_EBX, AMD_ECX, AMD_EDX },
 	{ 0x80000001u, 0, false, AMD_SIG, 0, EXT1_ECX, EXT1_EDX | (LEAF1_EDX & AMD_EXT1_MIRROR) },
 	{ 0x80000008u, 0, false, 0x00003028u, 0, 0, 0 },
 };
 
 #define NLEAVES(a) (sizeof(a) / sizeof((a)[0]))
 
-/* has_vmx / has_svm: false until the VT-x (vmx/) and AMD-V (svm/) models
- * exist; they switch them on together with the CPUID bits. */
+/* `--cpu svm,-npt` ...: bits of CPUID 8000_000Ah EDX (include/arch/svm.h). */
+static const struct cpu_switch svm_switches[] = {
+	{ "npt", SVM_FEAT_NP, "nested paging" },
+	{ "nrips", SVM_FEAT_NRIPS, "next RIP saved on #VMEXIT" },
+	{ "decode", SVM_FEAT_DECODEASSIST, "decode assists" },
+	{ "flushbyasid", SVM_FEAT_FLUSHBYASID, "TLB flush by ASID" },
+	{ NULL, 0, NULL },
+};
+
+/* has_vmx / has_svm: the VT-x (vmx/) and AMD-V (svm/) models add their
+ * CPUID bits themselves (virt.h, ops->cpuid). */
 static const struct cpu_model models[] = {
 	{ "novt", "x86-64 without VMX or SVM (GenuineIntel)", false, false,
-	  intel_leaves, NLEAVES(intel_leaves) },
+	  intel_leaves, NLEAVES(intel_leaves), NULL, 0 },
 	{ "vmx", "GenuineIntel with VT-x (VT-x not yet implemented)", false, false,
-	  intel_leaves, NLEAVES(intel_leaves) },
-	{ "svm", "AuthenticAMD with AMD-V (AMD-V not yet implemented)", false, false,
-	  amd_leaves, NLEAVES(amd_leaves) },
+	  intel_leaves, NLEAVES(intel_leaves), NULL, 0 },
+	{ "svm", "AuthenticAMD with AMD-V (NPT, NRIPS, decode assists)", false, true,
+	  amd_leaves, NLEAVES(amd_leaves), svm_switches, 0 },
 };
+
+static const struct cpu_model *find_base(const char *name, size_t len)
+{
+	for (size_t k = 0; k < NLEAVES(models); k++)
+		if (strlen(models[k].name) == len && strncmp(models[k].name, name, len) == 0)
+			return &models[k];
+	return NULL;
+}
+
+/* The bit of switch `name` (len bytes) in model m, 0 if none. */
+static uint32_t switch_bit(const struct cpu_model *m, const char *name, size_t len)
+{
+	for (const struct cpu_switch *w = m->switches; w && w->name; w++)
+		if (strlen(w->name) == len && strncmp(w->name, name, len) == 0)
+			return w->bit;
+	return 0;
+}
 
 const struct cpu_model *cpu_model_find(const char *name)
 {
+	/* A few variants live here at once (a run needs one; tests a few). */
+	static struct cpu_model variants[8];
+	static unsigned next;
 	if (!name)
 		return NULL;
-	for (size_t k = 0; k < NLEAVES(models); k++)
-		if (strcmp(models[k].name, name) == 0)
-			return &models[k];
-	return NULL;
+	const char *comma = strchr(name, ',');
+	const struct cpu_model *base = find_base(name, comma ? (size_t)(comma - name) : strlen(name));
+	if (!base || !comma)
+		return base;
+	struct cpu_model v = *base;
+	for (const char *p = comma; *p == ','; ) {
+		const char *f = p + 1, *end = strchr(f, ',');
+		size_t len = end ? (size_t)(end - f) : strlen(f);
+		uint32_t bit = len > 1 && f[0] == '-' ? switch_bit(base, f + 1, len - 1) : 0;
+		if (!bit)
+			return NULL;
+		v.off |= bit;
+		p = f + len;
+	}
+	struct cpu_model *slot = &variants[next++ % NLEAVES(variants)];
+	*slot = v;
+	return slot;
 }
 
 const struct cpu_model *cpu_model_default(void)

@@ -20,6 +20,16 @@ struct cpuid_leaf {
 	uint32_t eax, ebx, ecx, edx;
 };
 
+/* A feature of the model's virtualization extension that `--cpu
+ * MODEL,-NAME` switches off, so a student sees what the hypervisor does
+ * without it.  `bit` is the extension's own feature bit (for svm: CPUID
+ * 8000_000Ah EDX); the model (svm/, vmx/) reads cpu_model.off. */
+struct cpu_switch {
+	const char *name;
+	uint32_t bit;
+	const char *what;
+};
+
 struct cpu_model {
 	const char *name;               /* "novt", "vmx", "svm" */
 	const char *description;
@@ -27,9 +37,12 @@ struct cpu_model {
 	bool has_svm;
 	const struct cpuid_leaf *leaves;
 	size_t nleaves;
+	const struct cpu_switch *switches;   /* NULL-terminated, or NULL */
+	uint32_t off;                   /* switched-off feature bits */
 };
 
-/* Look a model up by name; NULL if there is none. */
+/* Look a model up by name; NULL if there is none.  "NAME,-F1,-F2" gives the
+ * model with the switches F1, F2 off (NULL if it has no such switch). */
 const struct cpu_model *cpu_model_find(const char *name);
 /* The default model (novt). */
 const struct cpu_model *cpu_model_default(void);

@@ -416,7 +416,7 @@ int main(int argc, char **argv)
 	machine_config_default(&cfg);
 	cfg.model = cpu_model_find(o.cpu);
 	if (!cfg.model) {
-		fprintf(stderr, "nestlab: unknown CPU model '%s' (try novt, vmx, svm)\n", o.cpu);
+		fprintf(stderr, "nestlab: unknown CPU model '%s' (try novt, vmx, svm; switches: svm,-npt,-nrips,-decode,-flushbyasid)\n", o.cpu);
 		return EXIT_USAGE;
 	}
 	cfg.ram_bytes = o.mem_mb << 20;

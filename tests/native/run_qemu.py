@@ -33,17 +33,18 @@ With --grub, the kernel (and --initrd module) are not given to QEMU's own
 Multiboot 1 loader: a GRUB rescue ISO is built (grub-mkrescue) that loads
 them with `multiboot2` / `module2`, to test the Multiboot 2 path.
 
-With --emulator nestlab --nestlab PATH, the same boot runs in `nestlab run
---cpu novt` (our emulator; issue 4: "the same runs on nestlab run --cpu novt
-with identical output") with the same checks.  The QEMU-style arguments are
+With --emulator nestlab --nestlab PATH, the same boot runs in `nestlab run`
+(our emulator; issue 4: "the same runs on nestlab run --cpu novt with
+identical output"; issue 9: the same for --cpu svm) with the same checks.  The QEMU-style arguments are
 mapped: --kernel is the image, --initrd "FILE ARGS,..." the modules (one
 argument each, as QEMU splits -initrd at commas), --append the command line,
 and the expected QEMU status s = (v << 1) | 1 becomes nestlab's v = (s - 1) / 2
 (nestlab exits with the value written to port 0xF4 itself).  A run that
 needs what only QEMU has - --iso, --uefi, --grub, or a --cpu that adds a
-feature (qemu64,+svm: novt has no VMX and no SVM) - is not applicable: the
-script refuses it (exit 2), and tests/native/CMakeLists.txt registers no
-nestlab variant for it.  `--cpu qemu64` and `qemu64,-svm` both mean novt.
+feature other than +svm/+npt - is not applicable: the script refuses it
+(exit 2), and tests/native/CMakeLists.txt registers no nestlab variant for
+it.  `--cpu qemu64` and `qemu64,-svm` mean novt, `qemu64,+svm,+npt` svm and
+`qemu64,+svm` (TCG then has no NPT) svm,-npt.
 nestlab's own messages (stderr) are printed but not checked.
 
 Exits 0 on success, 1 on failure (printing the whole console and why), 77
@@ -88,21 +89,31 @@ def nestlab_not_applicable(args):
         return "--iso/--uefi/--grub boot through firmware and GRUB (QEMU only)"
     if not args.kernel:
         return "no --kernel"
-    if any(f.startswith("+") for f in args.cpu.split(",")[1:]):
-        return f"--cpu {args.cpu} adds a CPU feature; nestlab --cpu novt has no VMX/SVM"
+    if any(f.startswith("+") and f not in ("+svm", "+npt") for f in args.cpu.split(",")[1:]):
+        return f"--cpu {args.cpu} adds a CPU feature nestlab's models do not map"
     if args.status % 2 == 0:
         return f"--status {args.status} is not a QEMU isa-debug-exit status (v << 1) | 1"
     return None
 
 
+def nestlab_cpu(qemu_cpu):
+    """QEMU's -cpu as a nestlab model: qemu64 and qemu64,-svm are novt;
+    qemu64,+svm is svm, without nested paging unless +npt (QEMU TCG lists
+    SVM features only when asked) - nestlab's `svm,-npt`."""
+    flags = qemu_cpu.split(",")[1:]
+    if "+svm" not in flags:
+        return "novt"
+    return "svm" if "+npt" in flags else "svm,-npt"
+
+
 def run_nestlab(args):
-    """The same boot in `nestlab run --cpu novt`: (status, console, stderr)."""
+    """The same boot in `nestlab run --cpu M`: (status, console, stderr)."""
     why = nestlab_not_applicable(args)
     if why:
         sys.exit(f"run_qemu.py: not applicable to --emulator nestlab: {why}")
     if not args.nestlab:
         sys.exit("run_qemu.py: --emulator nestlab needs --nestlab PATH")
-    cmd = [args.nestlab, "run", "--cpu", "novt", "--mem", "128"]
+    cmd = [args.nestlab, "run", "--cpu", nestlab_cpu(args.cpu), "--mem", "128"]
     if args.append:
         cmd += ["--append", args.append]
     cmd += [args.kernel] + (args.initrd.split(",") if args.initrd else [])
