@@ -27,6 +27,7 @@
 
 #include "arch.h"
 #include "cr.h"
+#include "dcache.h"
 #include "mem.h"
 #include "paging.h"
 #include "virt.h"
@@ -138,6 +139,18 @@ static void write_vmcb(struct cpu *c, uint64_t pa, const struct svm_vmcb *v)
 		fatal(c, "the VMCB", pa);
 }
 
+/* A page-aligned VMCB or host save area in RAM, to be read and written in
+ * place (no 4 KiB copies on the exit path); decoded code on that page is
+ * dropped first, as any write to it would. */
+static struct svm_vmcb *vmcb_at(struct cpu *c, uint64_t pa, const char *what)
+{
+	if ((pa & 0xfff) || pa >= c->ram_size || c->ram_size - pa < sizeof(struct svm_vmcb))
+		fatal(c, what, pa);
+	if (c->page_code[pa >> 12])
+		dcache_invalidate_page(c, pa);
+	return (struct svm_vmcb *)(void *)(c->ram + pa);
+}
+
 /* VMRUN refused the VMCB: EXITCODE -1, nothing of the guest loaded, the
  * host goes on after VMRUN with GIF = 0 as after any #VMEXIT. */
 static void vmrun_invalid(struct cpu *c, struct svm_vmcb *v, uint64_t pa,
@@ -177,20 +190,19 @@ static void load_guest(struct cpu *c, const struct svm_vmcb *v)
 void svm_vmrun(struct cpu *c, uint64_t pa)
 {
 	struct svm_state *s = svm_of(c);
-	struct svm_vmcb v, h;
+	struct svm_vmcb v;
 	struct svm_check_fail f;
 	uint64_t host_rip = c->insn_rip;
 	int host_cpl = c->cpl;
+	/* A copy: the host save area may (wrongly) be the same page. */
 	if (cpu_phys_read(c, pa, &v, sizeof v))
 		fatal(c, "the VMCB", pa);
 	/* 1. The host: VMRUN's next instruction is where #VMEXIT returns. */
-	memset(&h, 0, sizeof h);
-	save_common(c, &h);
-	h.rip = c->rip;
-	h.g_pat = c->msr.pat;
-	h.vintr = c->cr8;                /* our layout: the host's TPR in V_TPR */
-	if (cpu_phys_write(c, s->hsave_pa, &h, sizeof h))
-		fatal(c, "the host save area (VM_HSAVE_PA)", s->hsave_pa);
+	struct svm_vmcb *h = vmcb_at(c, s->hsave_pa, "the host save area (VM_HSAVE_PA)");
+	save_common(c, h);
+	h->rip = c->rip;
+	h->g_pat = c->msr.pat;
+	h->vintr = c->cr8;               /* our layout: the host's TPR in V_TPR */
 	/* 2. The checks, on the VMCB as read. */
 	if (!svm_vmrun_checks(c, &v, &f)) {
 		vmrun_invalid(c, &v, pa, &f);
@@ -278,17 +290,15 @@ static void save_guest(struct cpu *c, struct svm_vmcb *v)
 static void load_host(struct cpu *c)
 {
 	struct svm_state *s = svm_of(c);
-	struct svm_vmcb h;
-	if (cpu_phys_read(c, s->hsave_pa, &h, sizeof h))
-		fatal(c, "the host save area (VM_HSAVE_PA)", s->hsave_pa);
+	struct svm_vmcb *h = vmcb_at(c, s->hsave_pa, "the host save area (VM_HSAVE_PA)");
 	/* APM 15.6: CR0.PE = 1, CPL 0, DR7 "all breakpoints disabled",
 	 * RFLAGS.TF... as saved; GIF = 0 and no intercepts. */
-	h.cr0 |= CR0_PE;
-	load_common(c, &h, 0);
-	c->rip = h.rip;
+	h->cr0 |= CR0_PE;
+	load_common(c, h, 0);
+	c->rip = h->rip;
 	c->dr[7] = 0x400;
-	c->msr.pat = h.g_pat;
-	c->cr8 = h.vintr & 0xf;
+	c->msr.pat = h->g_pat;
+	c->cr8 = h->vintr & 0xf;
 	c->virt_tsc_offset = 0;
 	c->intr_inhibit_until = 0;
 }
@@ -296,13 +306,10 @@ static void load_host(struct cpu *c)
 void svm_world_switch(struct cpu *c)
 {
 	struct svm_state *s = svm_of(c);
-	struct svm_vmcb v;
 	uint64_t guest_rip = s->exit_rip;
 	int guest_cpl = c->cpl;
-	if (cpu_phys_read(c, s->vmcb_pa, &v, sizeof v))
-		fatal(c, "the VMCB", s->vmcb_pa);
-	save_guest(c, &v);
-	write_vmcb(c, s->vmcb_pa, &v);
+	struct svm_vmcb *vp = vmcb_at(c, s->vmcb_pa, "the VMCB");
+	save_guest(c, vp);
 	s->guest = false;
 	s->injecting = false;
 	svm_set_gif(c, false);
@@ -319,39 +326,34 @@ void svm_world_switch(struct cpu *c)
 
 void svm_vmload(struct cpu *c, uint64_t pa)
 {
-	struct svm_vmcb v;
-	if (cpu_phys_read(c, pa, &v, sizeof v))
-		fatal(c, "the VMCB of VMLOAD", pa);
-	svm_seg_from_vmcb(&v.fs, &c->seg[SEG_FS]);
-	svm_seg_from_vmcb(&v.gs, &c->seg[SEG_GS]);
-	svm_seg_from_vmcb(&v.tr, &c->tr);
-	svm_seg_from_vmcb(&v.ldtr, &c->ldtr);
-	c->msr.kernel_gs_base = v.kernel_gs_base;
-	c->msr.star = v.star;
-	c->msr.lstar = v.lstar;
-	c->msr.cstar = v.cstar;
-	c->msr.sfmask = v.sfmask;
-	c->msr.sysenter_cs = v.sysenter_cs;
-	c->msr.sysenter_esp = v.sysenter_esp;
-	c->msr.sysenter_eip = v.sysenter_eip;
+	const struct svm_vmcb *v = vmcb_at(c, pa, "the VMCB of VMLOAD");
+	svm_seg_from_vmcb(&v->fs, &c->seg[SEG_FS]);
+	svm_seg_from_vmcb(&v->gs, &c->seg[SEG_GS]);
+	svm_seg_from_vmcb(&v->tr, &c->tr);
+	svm_seg_from_vmcb(&v->ldtr, &c->ldtr);
+	c->msr.kernel_gs_base = v->kernel_gs_base;
+	c->msr.star = v->star;
+	c->msr.lstar = v->lstar;
+	c->msr.cstar = v->cstar;
+	c->msr.sfmask = v->sfmask;
+	c->msr.sysenter_cs = v->sysenter_cs;
+	c->msr.sysenter_esp = v->sysenter_esp;
+	c->msr.sysenter_eip = v->sysenter_eip;
 }
 
 void svm_vmsave(struct cpu *c, uint64_t pa)
 {
-	struct svm_vmcb v;
-	if (cpu_phys_read(c, pa, &v, sizeof v))
-		fatal(c, "the VMCB of VMSAVE", pa);
-	svm_seg_to_vmcb(&c->seg[SEG_FS], &v.fs);
-	svm_seg_to_vmcb(&c->seg[SEG_GS], &v.gs);
-	svm_seg_to_vmcb(&c->tr, &v.tr);
-	svm_seg_to_vmcb(&c->ldtr, &v.ldtr);
-	v.kernel_gs_base = c->msr.kernel_gs_base;
-	v.star = c->msr.star;
-	v.lstar = c->msr.lstar;
-	v.cstar = c->msr.cstar;
-	v.sfmask = c->msr.sfmask;
-	v.sysenter_cs = c->msr.sysenter_cs;
-	v.sysenter_esp = c->msr.sysenter_esp;
-	v.sysenter_eip = c->msr.sysenter_eip;
-	write_vmcb(c, pa, &v);
+	struct svm_vmcb *v = vmcb_at(c, pa, "the VMCB of VMSAVE");
+	svm_seg_to_vmcb(&c->seg[SEG_FS], &v->fs);
+	svm_seg_to_vmcb(&c->seg[SEG_GS], &v->gs);
+	svm_seg_to_vmcb(&c->tr, &v->tr);
+	svm_seg_to_vmcb(&c->ldtr, &v->ldtr);
+	v->kernel_gs_base = c->msr.kernel_gs_base;
+	v->star = c->msr.star;
+	v->lstar = c->msr.lstar;
+	v->cstar = c->msr.cstar;
+	v->sfmask = c->msr.sfmask;
+	v->sysenter_cs = c->msr.sysenter_cs;
+	v->sysenter_esp = c->msr.sysenter_esp;
+	v->sysenter_eip = c->msr.sysenter_eip;
 }
