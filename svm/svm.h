@@ -61,6 +61,8 @@ struct svm_state {
 	bool has_next_rip;
 	uint64_t exit_rip;          /* the guest's RIP to save */
 	uint64_t exitintinfo;       /* the event whose delivery the exit cut short */
+	uint8_t insn_len;           /* decode assists: guest bytes at RIP (NPF, #PF) */
+	uint8_t insn_bytes[15];
 	const char *exit_rule;      /* why, for the observer (event.h) */
 	const char *exit_section;
 

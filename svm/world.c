@@ -241,6 +241,35 @@ static uint64_t exitintinfo(const struct cpu_delivery *d)
 	return e;
 }
 
+/* Decode assists for NPF and #PF intercepts (APM 15.33.2): up to 15 bytes
+ * of the guest's instruction at CS:RIP, as far as they can be fetched
+ * (guest paging and nested paging looked up without side effects). */
+static void fetch_insn_bytes(struct cpu *c, struct svm_state *s)
+{
+	uint64_t lin = c->seg[SEG_CS].base + s->exit_rip;
+	s->insn_len = 0;
+	for (unsigned k = 0; k < 15; k++, lin++) {
+		uint64_t pa = lin;
+		if (c->cr0 & CR0_PG) {
+			struct pg_walk w;
+			if (!paging_walk(c, lin, ACC_EXEC, c->cpl == 3, true, &w))
+				return;
+			pa = w.pa;
+		}
+		if (s->npt) {
+			struct svm_npt_result r;
+			svm_npt_walk(c, s->vmcb.n_cr3, s->host_nxe, pa, VIRT_GPA_EXEC, true, &r);
+			if (!r.ok)
+				return;
+			pa = r.hpa;
+		}
+		if (pa >= c->ram_size)
+			return;
+		s->insn_bytes[k] = c->ram[pa];
+		s->insn_len = (uint8_t)(k + 1);
+	}
+}
+
 _Noreturn void svm_exit(struct cpu *c, uint64_t code, uint64_t info1, uint64_t info2,
 			bool nrip)
 {
@@ -258,6 +287,10 @@ _Noreturn void svm_exit(struct cpu *c, uint64_t code, uint64_t info1, uint64_t i
 	s->exit_rip = c->deliv.active ? c->rip : c->insn_rip;
 	bool excp = code >= SVM_EXIT_EXCP(0) && code <= SVM_EXIT_EXCP(31);
 	s->exitintinfo = exitintinfo(excp ? &c->deliv_outer : &c->deliv);
+	s->insn_len = 0;
+	if ((code == SVM_EXIT_NPF || code == SVM_EXIT_EXCP(VEC_PF)) &&
+	    (s->features & SVM_FEAT_DECODEASSIST))
+		fetch_insn_bytes(c, s);
 	virt_exit(c);
 }
 
@@ -285,6 +318,8 @@ static void save_guest(struct cpu *c, struct svm_vmcb *v)
 	v->exitintinfo = s->exitintinfo;
 	v->eventinj &= ~SVM_EVT_V;          /* the injection was taken (APM 15.20) */
 	v->next_rip = s->has_next_rip ? s->next_rip : 0;
+	v->insn_len = s->insn_len;
+	memcpy(v->insn_bytes, s->insn_bytes, sizeof v->insn_bytes);
 }
 
 static void load_host(struct cpu *c)

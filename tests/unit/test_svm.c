@@ -319,6 +319,8 @@ static void test_npf_exit(void)
 		CU_ASSERT_EQUAL(v.exitinfo1, info[k]);
 		CU_ASSERT_EQUAL(v.exitinfo2, gpa[k]);
 		CU_ASSERT_EQUAL(v.rip, GUEST_RIP);
+		CU_ASSERT_EQUAL(v.insn_len, 15);            /* decode assists: the bytes at RIP */
+		CU_ASSERT_EQUAL(memcmp(v.insn_bytes, code[k], 5), 0);
 	}
 }
 
