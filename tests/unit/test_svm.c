@@ -324,6 +324,85 @@ static void test_npf_exit(void)
 	}
 }
 
+/* A guest with a GDT (flat 32-bit code 08h, data 10h) and an IDT whose
+ * gates 0Dh and 30h lead to a CPUID at HANDLER (which exits). */
+#define GDT_PA  0x61000ull
+#define IDT_PA  0x60000ull
+#define HANDLER 0x21000ull
+static void guest_tables(struct cpu *c, struct svm_vmcb *v)
+{
+	static const uint64_t gdt[] = { 0, 0x00cf9a000000ffffull, 0x00cf92000000ffffull };
+	static const uint8_t handler[] = { 0x0f, 0xa2, 0xf4 };
+	cpu_phys_write(c, GDT_PA, gdt, sizeof gdt);
+	uint64_t gate = (HANDLER & 0xffff) | (0x08ull << 16) | (0x8eull << 40) |
+			((HANDLER >> 16) << 48);
+	poke(c, IDT_PA + 8 * 0x0d, gate);
+	poke(c, IDT_PA + 8 * 0x30, gate);
+	cpu_phys_write(c, HANDLER, handler, sizeof handler);
+	v->gdtr = (struct svm_vmcb_seg){ 0, 0, sizeof gdt - 1, GDT_PA };
+	v->idtr = (struct svm_vmcb_seg){ 0, 0, 0x7ff, IDT_PA };
+}
+
+static uint32_t guest_u32(struct cpu *c, uint64_t pa)
+{
+	uint32_t x = 0;
+	cpu_phys_read(c, pa, &x, 4);
+	return x;
+}
+
+/* EVENTINJ: #GP with error code 1234h goes through the guest IDT before the
+ * guest's first instruction; it is not itself intercepted (APM 15.20). */
+static void test_eventinj(void)
+{
+	struct cpu *c = svm_cpu("svm");
+	static const uint8_t guest[] = { 0x90, 0xf4 };
+	struct svm_vmcb v;
+	good_vmcb(&v);
+	guest_tables(c, &v);
+	v.icpt[2] |= 1u << VEC_GP;                      /* #GP intercept: not for the injection */
+	v.eventinj = SVM_EVT_V | SVM_EVT_EV | (3ull << 8) | VEC_GP | (0x1234ull << 32);
+	CU_ASSERT_EQUAL(host_vmrun(c, &v, guest, sizeof guest), CPU_STOP_HLT);
+	read_vmcb(c, &v);
+	CU_ASSERT_EQUAL(v.exitcode, SVM_EXIT_CPUID);
+	CU_ASSERT_EQUAL(v.rip, HANDLER);
+	CU_ASSERT_EQUAL(guest_u32(c, v.rsp), 0x1234);             /* error code */
+	CU_ASSERT_EQUAL(guest_u32(c, v.rsp + 4), GUEST_RIP);      /* EIP */
+	CU_ASSERT_EQUAL(v.eventinj & SVM_EVT_V, 0);
+}
+
+/* V_IRQ: taken through the guest IDT at V_INTR_VECTOR when the guest's IF
+ * allows, V_IRQ cleared; with the VINTR intercept, #VMEXIT(VINTR) instead. */
+static void test_virq(void)
+{
+	static const uint8_t guest[] = { 0x90, 0x90, 0xf4 };
+	for (int icpt = 0; icpt < 2; icpt++) {
+		struct cpu *c = svm_cpu("svm");
+		struct svm_vmcb v;
+		c->exceptions_stop = false;    /* the interrupt goes to the guest's IDT */
+		good_vmcb(&v);
+		guest_tables(c, &v);
+		v.rflags |= FLAG_IF;
+		v.vintr = SVM_VINTR_IRQ | (0xfull << SVM_VINTR_PRIO_SHIFT) | SVM_VINTR_IGN_TPR |
+			  SVM_VINTR_MASKING | (0x30ull << SVM_VINTR_VECTOR_SHIFT);
+		if (icpt)
+			v.icpt[SVM_EXIT_VINTR / 32] |= 1u << (SVM_EXIT_VINTR % 32);
+		enum cpu_stop r = host_vmrun(c, &v, guest, sizeof guest);
+		CU_ASSERT_EQUAL(r, CPU_STOP_HLT);
+		read_vmcb(c, &v);
+		if (r != CPU_STOP_HLT || v.exitcode != (icpt ? SVM_EXIT_VINTR : SVM_EXIT_CPUID))
+			printf("stop %d exitcode %#llx rip %#llx vec %d\n", (int)r,
+			       (unsigned long long)v.exitcode, (unsigned long long)v.rip, c->exc_vector);
+		if (icpt) {
+			CU_ASSERT_EQUAL(v.exitcode, SVM_EXIT_VINTR);
+			CU_ASSERT(v.vintr & SVM_VINTR_IRQ);
+		} else {
+			CU_ASSERT_EQUAL(v.exitcode, SVM_EXIT_CPUID);
+			CU_ASSERT_EQUAL(v.rip, HANDLER);
+			CU_ASSERT_FALSE(v.vintr & SVM_VINTR_IRQ);
+		}
+	}
+}
+
 /* CPUID 8000_000Ah and the switches. */
 static void test_cpuid_leaf(void)
 {
@@ -369,6 +448,8 @@ int main(void)
 		{ "VMRUN with a broken rule: VMEXIT_INVALID", test_vmrun_invalid },
 		{ "IOIO intercept and EXITINFO1", test_ioio_exit },
 		{ "nested page faults", test_npf_exit },
+		{ "EVENTINJ exception with error code", test_eventinj },
+		{ "V_IRQ virtual interrupt, VINTR intercept", test_virq },
 		{ "CPUID 8000_000Ah and --cpu switches", test_cpuid_leaf },
 		{ "SVM instruction faults", test_insn_faults },
 		{ NULL, NULL },
