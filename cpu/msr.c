@@ -115,6 +115,12 @@ static void write_efer(struct cpu *c, uint64_t v)
 		cpu_gp0(c);
 	if (((v ^ c->efer) & EFER_LME) && (c->cr0 & CR0_PG))
 		cpu_gp0(c);
+	/* The extension may refuse the bit it owns (AMD-V: SVME while
+	 * VM_CR.SVMDIS = 1 is #GP, APM Vol. 2 15.4); its answer is not used. */
+	if ((v & EFER_SVME) && c->vops && c->vops->msr) {
+		uint64_t t = v;
+		(void)c->vops->msr(c, MSR_IA32_EFER, &t, true);
+	}
 	uint64_t n = (v & ok) | (c->efer & EFER_LMA);
 	if ((n ^ c->efer) & EFER_NXE)
 		cpu_tlb_flush(c);

@@ -419,6 +419,31 @@ static void test_cpuid_leaf(void)
 	CU_ASSERT_PTR_NULL(cpu_model_find("svm,npt"));
 }
 
+/* VM_CR.SVMDIS = 1 forbids EFER.SVME (#GP), and SVMDIS cannot be set while
+ * EFER.SVME = 1 (APM 15.4, 15.30.1). */
+static void test_vm_cr(void)
+{
+	static const uint8_t svmdis[] = {
+		0xb9, 0x14, 0x01, 0x01, 0xc0,    /* mov ecx, VM_CR */
+		0xb8, 0x10, 0x00, 0x00, 0x00,    /* mov eax, 10h (SVMDIS) */
+		0x31, 0xd2, 0x0f, 0x30,          /* xor edx, edx; wrmsr */
+		0xb9, 0x80, 0x00, 0x00, 0xc0,    /* mov ecx, EFER */
+		0x0f, 0x32,                      /* rdmsr */
+		0x0f, 0xba, 0xe8, 0x0c,          /* bts eax, 12 */
+		0x0f, 0x30,                      /* wrmsr: #GP */
+	};
+	struct cpu *c = svm_cpu("svm");
+	CU_ASSERT_EQUAL(ut_run(c, svmdis, sizeof svmdis, 100), CPU_STOP_EXCEPTION);
+	CU_ASSERT_EQUAL(c->exc_vector, VEC_GP);
+	CU_ASSERT_EQUAL(c->rip, UT_CODE + sizeof svmdis - 2);
+	CU_ASSERT_FALSE(c->efer & EFER_SVME);
+	c = svm_cpu("svm");
+	c->efer |= EFER_SVME;
+	CU_ASSERT_EQUAL(ut_run(c, svmdis, 14, 100), CPU_STOP_EXCEPTION);   /* SVMDIS with SVME */
+	CU_ASSERT_EQUAL(c->exc_vector, VEC_GP);
+	CU_ASSERT_EQUAL(c->rip, UT_CODE + 12);
+}
+
 /* SVM instructions: #UD with EFER.SVME = 0, #GP above CPL 0. */
 static void test_insn_faults(void)
 {
@@ -452,6 +477,7 @@ int main(void)
 		{ "V_IRQ virtual interrupt, VINTR intercept", test_virq },
 		{ "CPUID 8000_000Ah and --cpu switches", test_cpuid_leaf },
 		{ "SVM instruction faults", test_insn_faults },
+		{ "VM_CR.SVMDIS and EFER.SVME", test_vm_cr },
 		{ NULL, NULL },
 	};
 	return ut_main("svm", cases);
