@@ -7,7 +7,6 @@
  * architectural behaviour, not a placeholder.  When a model gains the
  * feature, its handler moves to the file of its class and leaves this one.
  *
- *   SMAP (CPUID.7:EBX[20])      CLAC, STAC
  *   SMX (CPUID.1:ECX[6])        GETSEC
  *   MONITOR (CPUID.1:ECX[3])    MONITOR, MWAIT
  *   FSGSBASE (CPUID.7:EBX[0])   RDFSBASE, RDGSBASE, WRFSBASE, WRGSBASE
@@ -25,8 +24,6 @@
 
 #define ABSENT(name) \
 	void op_##name(struct cpu *c, const struct insn *i) { (void)i; cpu_ud(c); }
-ABSENT(clac)
-ABSENT(stac)
 ABSENT(getsec)
 ABSENT(monitor)
 ABSENT(mwait)

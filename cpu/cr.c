@@ -117,14 +117,35 @@ void cpu_write_cr3(struct cpu *c, uint64_t v)
 	c->block_break = true;
 }
 
+/* Register `reg` (0 EAX .. 3 EDX) of CPUID leaf 7 subleaf 0, or 0 when the
+ * model's basic leaves stop below 7. */
+static uint32_t leaf7(const struct cpu *c, int reg)
+{
+	uint32_t r[4];
+	if (!c->model)
+		return 0;
+	cpu_model_cpuid(c->model, 0, 0, r);
+	if (r[0] < 7)
+		return 0;
+	cpu_model_cpuid(c->model, 7, 0, r);
+	return r[reg];
+}
+
 /* What CPUID lets software switch on (model.c): time-stamp disable,
- * debugging extensions, 4 MiB pages, PAE, global pages, FXSAVE/FXRSTOR and
- * SIMD-exception reporting, and VMXE on a model with VMX.  Everything else
- * is reserved: #GP. */
+ * debugging extensions, 4 MiB pages, PAE, machine-check enable, global
+ * pages, FXSAVE/FXRSTOR and SIMD-exception reporting, UMIP, SMEP and SMAP
+ * if leaf 7 offers them, and VMXE on a model with VMX.  Everything else is
+ * reserved: #GP. */
 uint64_t cpu_cr4_valid(const struct cpu *c)
 {
 	uint64_t ok = CR4_TSD | CR4_DE | CR4_PSE | CR4_PAE | CR4_MCE | CR4_PGE | CR4_OSFXSR |
 		      CR4_OSXMMEXCPT;
+	if (leaf7(c, 2) & (1u << 2))
+		ok |= CR4_UMIP;                  /* CPUID.7.0:ECX.UMIP */
+	if (leaf7(c, 1) & (1u << 7))
+		ok |= CR4_SMEP;                  /* CPUID.7.0:EBX.SMEP */
+	if (leaf7(c, 1) & (1u << 20))
+		ok |= CR4_SMAP;                  /* CPUID.7.0:EBX.SMAP */
 	if (c->model && c->model->has_vmx)
 		ok |= CR4_VMXE;
 	return ok;
@@ -150,7 +171,7 @@ void cpu_cr4_commit(struct cpu *c, uint64_t v)
 {
 	uint64_t chg = v ^ c->cr4;
 	c->cr4 = v;
-	if (chg & (CR4_PAE | CR4_PSE | CR4_PGE))
+	if (chg & (CR4_PAE | CR4_PSE | CR4_PGE | CR4_SMEP | CR4_SMAP))   /* rights the TLB caches */
 		cpu_tlb_flush(c);
 	if (chg & CR4_DE)
 		cpu_dbg_update(c);       /* I/O breakpoints exist only with DE */

@@ -69,11 +69,14 @@ int machine_add_ports(struct machine *m, uint16_t first, uint16_t count, void *d
 
 /* ---- MMIO ---------------------------------------------------------------------- */
 
-static struct machine_mmio *mmio_find(struct machine *m, uint64_t pa)
+/* The range holding pa, and its base there (a range with base_of moves:
+ * the local APIC's page follows IA32_APIC_BASE). */
+static struct machine_mmio *mmio_find(struct machine *m, uint64_t pa, uint64_t *base)
 {
 	for (int k = 0; k < m->nmmio; k++) {
 		struct machine_mmio *r = &m->mmio[k];
-		if (pa - r->base < r->size && (!r->active || r->active(r->dev)))
+		*base = r->base_of ? r->base_of(r->dev) : r->base;
+		if (pa - *base < r->size && (!r->active || r->active(r->dev)))
 			return r;
 	}
 	return NULL;
@@ -82,18 +85,20 @@ static struct machine_mmio *mmio_find(struct machine *m, uint64_t pa)
 static uint64_t mmio_read(struct cpu *c, uint64_t pa, int size)
 {
 	struct machine *m = c->env;
-	struct machine_mmio *r = mmio_find(m, pa);
+	uint64_t base;
+	struct machine_mmio *r = mmio_find(m, pa, &base);
 	if (!r || !r->read)
 		return ~0ull;
-	return r->read(r->dev, pa - r->base, size);
+	return r->read(r->dev, pa - base, size);
 }
 
 static void mmio_write(struct cpu *c, uint64_t pa, int size, uint64_t v)
 {
 	struct machine *m = c->env;
-	struct machine_mmio *r = mmio_find(m, pa);
+	uint64_t base;
+	struct machine_mmio *r = mmio_find(m, pa, &base);
 	if (r && r->write)
-		r->write(r->dev, pa - r->base, size, v);
+		r->write(r->dev, pa - base, size, v);
 }
 
 int machine_add_mmio(struct machine *m, uint64_t base, uint64_t size, void *dev,
@@ -102,7 +107,7 @@ int machine_add_mmio(struct machine *m, uint64_t base, uint64_t size, void *dev,
 {
 	if (m->nmmio >= MACHINE_MAX_MMIO)
 		return -1;
-	m->mmio[m->nmmio++] = (struct machine_mmio){ base, size, dev, read, write, active };
+	m->mmio[m->nmmio++] = (struct machine_mmio){ base, size, dev, read, write, active, NULL };
 	return 0;
 }
 

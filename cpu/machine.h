@@ -97,6 +97,7 @@ struct machine_mmio {
 	machine_mmio_read_fn read;
 	machine_mmio_write_fn write;
 	bool (*active)(void *dev);       /* NULL: always decoded */
+	uint64_t (*base_of)(void *dev);  /* non-NULL: the range moves (LAPIC) */
 };
 
 #define MACHINE_MAX_PORT_RANGES 32

@@ -147,8 +147,9 @@ static _Noreturn void page_fault(struct cpu *c, uint64_t lin, uint32_t pfec)
  * the TLB_F_* bits, *writable whether the page may take writes in this
  * bank without another walk (permitted, and already dirty). */
 static uint64_t translate_linear(struct cpu *c, uint64_t lin, enum mem_access acc,
-				 unsigned bank, unsigned *flags, bool *writable)
+				 unsigned bank, unsigned *flags, bool *writable, bool *slow)
 {
+	*slow = false;
 	if (c->mode == CPU_MODE64 && !is_canonical(lin))
 		cpu_gp0(c);
 	*flags = 0;
@@ -170,6 +171,10 @@ static uint64_t translate_linear(struct cpu *c, uint64_t lin, enum mem_access ac
 	/* With EPT/NPT a read's translation says nothing of whether the second
 	 * level allows writes: only a write fills a writable entry. */
 	*writable = may_write && w.dirty && (!(c->icpt & ICPT(GPA)) || acc == ACC_WRITE);
+	/* Under SMAP a user page's supervisor rights follow EFLAGS.AC, which
+	 * STAC/CLAC/POPF change without a flush: no fast entry for it. */
+	if (bank == TLB_SUP && w.user && (c->cr4 & CR4_SMAP) && acc != ACC_EXEC)
+		*slow = true;
 	*flags = (w.global ? TLB_F_GLOBAL : 0) |
 		 (w.size == (1ull << 21) ? 2 : w.size == (1ull << 22) ? 4 :
 		  w.size == (1ull << 30) ? 6 : 0);
@@ -196,11 +201,11 @@ uint8_t *mem_translate_bank(struct cpu *c, uint64_t lin, enum mem_access acc, un
 			    uint64_t *paddr)
 {
 	unsigned flags;
-	bool writable;
+	bool writable, slow;
 	uint8_t *host;
 	if (acc != ACC_EXEC && tlb_hit(c, lin, acc, bank, paddr, &host))
 		return host;
-	uint64_t pa = translate_linear(c, lin, acc, bank, &flags, &writable);
+	uint64_t pa = translate_linear(c, lin, acc, bank, &flags, &writable, &slow);
 	if (paddr)
 		*paddr = pa;
 	uint64_t page = lin & ~0xfffull, ppage = pa & ~0xfffull;
@@ -227,7 +232,8 @@ uint8_t *mem_translate_bank(struct cpu *c, uint64_t lin, enum mem_access acc, un
 	e->paddr = ppage | flags;
 	/* A page with a data breakpoint (debug.c) stays out of the fast path:
 	 * each access to it comes back here to be checked. */
-	if (unlikely(c->dbg_active & DBG_DATA) && acc != ACC_EXEC && dbg_page_watched(c, page))
+	if (unlikely(slow) ||
+	    (unlikely(c->dbg_active & DBG_DATA) && acc != ACC_EXEC && dbg_page_watched(c, page)))
 		e->tag_r = e->tag_w = ~0ull;
 	if (flags & TLB_F_LARGE)
 		c->tlb_large = 1;

@@ -19,8 +19,11 @@
  *
  * Leaves (SDM Vol. 2 CPUID, AMD APM Vol. 3 Appendix E):
  *
- *   0           max basic leaf (1), vendor string in EBX EDX ECX
+ *   0           max basic leaf (Intel 16h, AMD 1), vendor string in EBX EDX ECX
  *   1           family/model/stepping in EAX, feature bits in ECX and EDX
+ *   7.0         structured extended features (Intel): SMEP, SMAP, UMIP
+ *   15h         TSC / crystal ratio (Intel): 1/1 of a 1 GHz crystal
+ *   16h         base, maximum and bus frequency (Intel): 1000 MHz each
  *   80000000    max extended leaf (80000008); AMD repeats the vendor
  *   80000001    extended features (LM, NX, SYSCALL, RDTSCP, LAHF, LZCNT)
  *   80000002-4  brand string, 48 bytes, "Nestlab virtual CPU (novt)" ...
@@ -83,6 +86,21 @@
 #define AMD_EXT1_MIRROR 0x0183f3ffu
 #define EXT1_ECX  (F81C_LAHF | F81C_LZCNT)
 
+/* Leaf 7 subleaf 0 EBX, ECX */
+#define F7B_SMEP   (1u << 7)     /* CR4.SMEP: no supervisor fetch from user pages (paging.c) */
+#define F7B_SMAP   (1u << 20)    /* CR4.SMAP, CLAC/STAC (paging.c, system.c) */
+#define F7C_UMIP   (1u << 2)     /* CR4.UMIP: SGDT SIDT SLDT SMSW STR #GP at CPL > 0 (desc.c, cr.c) */
+#define LEAF7_EBX (F7B_SMEP | F7B_SMAP)
+#define LEAF7_ECX F7C_UMIP
+
+/* Time (SDM Vol. 2 CPUID leaves 15h, 16h): virtual time is one instruction
+ * per nanosecond, so the TSC and the local APIC timer's clock both run at
+ * 1 GHz.  Leaf 15h says so as a 1 GHz crystal with a TSC ratio of 1/1
+ * (Linux then takes both the TSC and the APIC timer rate from it without
+ * calibrating); leaf 16h gives the same in MHz. */
+#define CRYSTAL_HZ 1000000000u
+#define TSC_MHZ    1000u
+
 /* Four ASCII characters as the little-endian register value CPUID gives. */
 #define S4(a, b, c, d) ((uint32_t)(a) | (uint32_t)(b) << 8 | (uint32_t)(c) << 16 | (uint32_t)(d) << 24)
 
@@ -102,8 +120,11 @@
 /* The brand-string leaves are not in the tables: brand_leaf() builds them
  * from the model's name. */
 static const struct cpuid_leaf intel_leaves[] = {
-	{ 0x00000000u, 0, false, 1, INTEL_EBX, INTEL_ECX, INTEL_EDX },
+	{ 0x00000000u, 0, false, 0x16, INTEL_EBX, INTEL_ECX, INTEL_EDX },
 	{ 0x00000001u, 0, false, INTEL_SIG, LEAF1_EBX, LEAF1_ECX, LEAF1_EDX },
+	{ 0x00000007u, 0, true, 0, LEAF7_EBX, LEAF7_ECX, 0 },
+	{ 0x00000015u, 0, false, 1, 1, CRYSTAL_HZ, 0 },
+	{ 0x00000016u, 0, false, TSC_MHZ, TSC_MHZ, TSC_MHZ, 0 },
 	{ 0x80000000u, 0, false, 0x80000008u, 0, 0, 0 },
 	{ 0x80000001u, 0, false, 0, 0, EXT1_ECX, EXT1_EDX },
 	{ 0x80000008u, 0, false, 0x00003028u, 0, 0, 0 },

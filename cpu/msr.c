@@ -85,10 +85,13 @@ static void write_apic_base(struct cpu *c, uint64_t v)
 		ok |= APIC_BASE_EXTD;
 	bool was_x2 = (c->msr.apic_base & (APIC_BASE_EN | APIC_BASE_EXTD)) ==
 		      (APIC_BASE_EN | APIC_BASE_EXTD);
-	/* SDM Vol. 3 10.12.5: EXTD without EN is invalid, and x2APIC mode
-	 * may not go straight back to xAPIC mode. */
+	bool was_off = !(c->msr.apic_base & APIC_BASE_EN);
+	/* SDM Vol. 3 11.12.5 (Figure 11-27): EXTD without EN is invalid;
+	 * x2APIC mode may not go straight back to xAPIC mode, nor a disabled
+	 * APIC straight to x2APIC mode (it goes through xAPIC mode). */
 	if ((v & ~ok) || ((v & APIC_BASE_EXTD) && !(v & APIC_BASE_EN)) ||
-	    (was_x2 && (v & APIC_BASE_EN) && !(v & APIC_BASE_EXTD)))
+	    (was_x2 && (v & APIC_BASE_EN) && !(v & APIC_BASE_EXTD)) ||
+	    (was_off && (v & APIC_BASE_EXTD)))
 		cpu_gp0(c);
 	c->msr.apic_base = (v & ~APIC_BASE_BSP) | (c->msr.apic_base & APIC_BASE_BSP);
 }

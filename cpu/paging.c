@@ -19,7 +19,10 @@
  * XD (SDM Vol. 3 4.6).  A user-mode access (CPL 3) needs U/S = 1, and R/W =
  * 1 to write; a supervisor-mode access may read anything and may write a
  * read-only page only when CR0.WP = 0; no access may fetch from an XD page.
- * No SMEP, SMAP or protection keys: CPUID does not claim them.
+ * With CR4.SMEP a supervisor-mode fetch from a user page faults; with
+ * CR4.SMAP so does a supervisor-mode data access to one, unless EFLAGS.AC
+ * = 1 at CPL < 3 (SDM Vol. 3 4.6.1; the CPU's implicit accesses at CPL 3
+ * are always checked).  No protection keys: CPUID does not claim them.
  *
  * Accessed and dirty bits (SDM Vol. 3 4.8).  The walker sets A in each
  * non-leaf entry as it goes, and A (and D, for a write) in the leaf only
@@ -85,13 +88,14 @@ static void entry_set(struct cpu *c, uint64_t pa, int size, uint64_t e, uint64_t
 }
 
 /* The error code of a fault on this access (SDM Vol. 3 4.7).  I/D is set
- * for a fetch only when NX can exist: PAE or 4-level paging with NXE. */
+ * for a fetch only with PAE or 4-level paging and NXE or SMEP. */
 static bool fault(struct walker *k, uint32_t bits)
 {
 	const struct cpu *c = k->c;
 	bits |= k->acc == ACC_WRITE ? PFEC_W : 0;
 	bits |= k->user ? PFEC_U : 0;
-	if (k->acc == ACC_EXEC && (c->cr4 & CR4_PAE) && (c->efer & EFER_NXE))
+	if (k->acc == ACC_EXEC && (c->cr4 & CR4_PAE) &&
+	    ((c->efer & EFER_NXE) || (c->cr4 & CR4_SMEP)))
 		bits |= PFEC_I;
 	k->w->pfec = bits;
 	return false;
@@ -147,11 +151,14 @@ static uint64_t leaf_address(const struct walker *k, uint64_t e, int shift)
 static bool access_allowed(const struct walker *k)
 {
 	const struct pg_walk *w = k->w;
+	const struct cpu *c = k->c;
 	if (k->acc == ACC_EXEC)
-		return !w->nx && (!k->user || w->user);
+		return !w->nx && (k->user ? w->user : !(w->user && (c->cr4 & CR4_SMEP)));
 	if (k->user)
 		return w->user && (k->acc != ACC_WRITE || w->write);
-	return k->acc != ACC_WRITE || w->write || !(k->c->cr0 & CR0_WP);
+	if (w->user && (c->cr4 & CR4_SMAP) && !((c->rflags & FLAG_AC) && c->cpl < 3))
+		return false;
+	return k->acc != ACC_WRITE || w->write || !(c->cr0 & CR0_WP);
 }
 
 static void record(struct pg_walk *w, uint64_t pa, uint64_t e)

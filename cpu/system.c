@@ -37,6 +37,10 @@ void op_cpuid(struct cpu *c, const struct insn *i)
 	uint32_t r[4];
 	uint32_t leaf = (uint32_t)c->gpr[R_RAX], sub = (uint32_t)c->gpr[R_RCX];
 	cpu_model_cpuid(c->model, leaf, sub, r);
+	/* CPUID.1:EDX.APIC (and AMD's copy in 80000001h) reads 0 while
+	 * IA32_APIC_BASE.EN is 0 (SDM Vol. 3 11.4.3). */
+	if ((leaf == 1 || leaf == 0x80000001u) && !(c->msr.apic_base & (1ull << 11)))
+		r[3] &= ~(1u << 9);
 	if (c->vops && c->vops->cpuid)
 		c->vops->cpuid(c, leaf, sub, r);
 	reg_write(c, R_RAX, 4, r[0]);
@@ -101,6 +105,26 @@ static void if_change_check(struct cpu *c)
 		cpu_gp0(c);
 	}
 }
+
+/* CLAC / STAC (SDM Vol. 2): clear / set EFLAGS.AC, which lets supervisor
+ * code reach user pages under CR4.SMAP (paging.c).  #UD at CPL > 0, in
+ * virtual-8086 mode, and where CPUID.7.0:EBX.SMAP is 0. */
+static void ac_insn(struct cpu *c, bool set)
+{
+	uint32_t r[4];
+	cpu_model_cpuid(c->model, 0, 0, r);
+	bool smap = false;
+	if (r[0] >= 7) {
+		cpu_model_cpuid(c->model, 7, 0, r);
+		smap = (r[1] >> 20) & 1;
+	}
+	if (!smap || c->cpl > 0 || (c->rflags & FLAG_VM))
+		cpu_ud(c);
+	c->rflags = set ? c->rflags | FLAG_AC : c->rflags & ~FLAG_AC;
+}
+
+void op_clac(struct cpu *c, const struct insn *i) { (void)i; ac_insn(c, false); }
+void op_stac(struct cpu *c, const struct insn *i) { (void)i; ac_insn(c, true); }
 
 void op_cli(struct cpu *c, const struct insn *i)
 {

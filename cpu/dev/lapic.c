@@ -31,9 +31,10 @@
  * IPIs: one CPU, so an IPI is for ourselves or nobody.  Fixed and NMI
  * delivery to self work (shorthand "self", "all including self", or our
  * own destination); INIT/SIPI go nowhere - fw_cfg and CMOS report one CPU.
- * Not modelled: relocating the xAPIC page (APIC_BASE with another base
- * decodes nothing at the new address), the thermal/performance/CMCI
- * sources, lowest-priority arbitration, remote read.
+ * The xAPIC page follows IA32_APIC_BASE (relocation, SDM 11.4.5) to any
+ * physical address outside RAM; over RAM, RAM wins.  Not modelled: the
+ * thermal/performance/CMCI sources, lowest-priority arbitration, remote
+ * read.
  */
 #include "arch.h"
 #include "machine.h"
@@ -281,7 +282,7 @@ static bool reg_read(struct machine *m, unsigned r, uint32_t *v)
 	case 0x02: *v = x2 ? a->id : a->id << 24; return true;
 	case 0x03: *v = 0x00050014; return true;        /* version 14h, max LVT 5 */
 	case 0x08: *v = tpr(m); return true;
-	case 0x09: *v = 0; return true;                 /* APR: arbitration not modelled */
+	case 0x09: if (x2) return false; *v = 0; return true;   /* APR: no x2APIC MSR 809h */
 	case 0x0a: *v = ppr(m); return true;
 	case 0x0d: *v = x2 ? ((a->id >> 4) << 16) | (1u << (a->id & 15)) : a->ldr; return true;
 	case 0x0e: if (x2) return false; *v = a->dfr; return true;
@@ -377,8 +378,13 @@ static bool reg_write(struct machine *m, unsigned r, uint32_t v, uint32_t hi)
 static bool mmio_active(void *dev)
 {
 	struct machine *m = dev;
-	return enabled(m) && !x2apic(m) &&
-	       (apic_base(m) & ~0xfffull & 0xffffffffffull) == MACHINE_LAPIC_BASE;
+	return enabled(m) && !x2apic(m);
+}
+
+/* Where the xAPIC page is now: IA32_APIC_BASE bits 39:12. */
+static uint64_t mmio_base(void *dev)
+{
+	return apic_base(dev) & ~0xfffull & 0xffffffffffull;
 }
 
 /* Registers are 32 bits wide on 16-byte boundaries; a narrower read takes
@@ -425,6 +431,8 @@ bool lapic_msr(struct machine *m, uint32_t msr, uint64_t *v, bool write)
 		return false;
 	if ((r == 0x0b || r == 0x28) && *v != 0)
 		return false;
+	if (r == 0x3f && (*v & ~0xffull))
+		return false;       /* SELF IPI: bits 31:8 reserved (SDM 11.12.11) */
 	if (r == 0x09 || r == 0x0a || r == 0x03 || (r >= 0x10 && r < 0x28) || r == 0x39)
 		return false;       /* read-only */
 	return reg_write(m, r, (uint32_t)*v, (uint32_t)(*v >> 32));
@@ -446,6 +454,7 @@ void lapic_attach(struct machine *m)
 	a->lvt[LVT_LINT1] = 0x8400;
 	m->cpu.msr.apic_base = MACHINE_LAPIC_BASE | APIC_BASE_BSP | APIC_BASE_EN;
 	machine_timer_init(m, MT_LAPIC, timer_fire, NULL);
-	machine_add_mmio(m, MACHINE_LAPIC_BASE, 0x1000, m, lapic_mmio_read, lapic_mmio_write,
-			 mmio_active);
+	if (machine_add_mmio(m, MACHINE_LAPIC_BASE, 0x1000, m, lapic_mmio_read, lapic_mmio_write,
+			     mmio_active) == 0)
+		m->mmio[m->nmmio - 1].base_of = mmio_base;
 }

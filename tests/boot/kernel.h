@@ -8,6 +8,7 @@
  * kernel.c   serial console, printing, IDT/TSS, trap dispatch, kmain
  * ktests.c   the tests: modes, paging, faults, rings, syscall, timers, devices
  * kdebug.c   the debug facilities: DR0-DR7 breakpoints, single-step, ICEBP
+ * kpc.c      local APIC conformance, CPUID time leaves
  * entry.S    Multiboot header, real-mode trip, long-mode climb, stubs
  */
 #ifndef BOOT_KERNEL_H
@@ -96,6 +97,8 @@ void bench_sys_entry(void);
 void run_test(const char *name, const char *arg);
 /* kdebug.c: test=debug, test=debugx */
 int run_debug_test(const char *name);
+/* kpc.c: test=apicconf, test=pcx */
+int run_pc_test(const char *name);
 extern int test_failures;
 long syscall_c(long nr, long arg);
 void user_trap(struct frame *f);

@@ -365,7 +365,7 @@ void run_test(const char *name, const char *arg)
 	else if (fs_streq(name, "devices")) test_devices();
 	else if (fs_streq(name, "bench")) test_bench(arg);
 	else if (fs_streq(name, "triple")) test_triple();
-	else if (run_debug_test(name)) failures += test_failures;
+	else if (run_debug_test(name) || run_pc_test(name)) failures += test_failures;
 	else {
 		kprintf("unknown test '%s'\n", name);
 		kexit(0x11);

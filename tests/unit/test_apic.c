@@ -166,6 +166,50 @@ static void test_x2apic(void)
 	CU_ASSERT_TRUE(m->cpu.msr_hook(&m->cpu, 0x830, &v, true));
 	CU_ASSERT_EQUAL(mu_ack(m), 0x59);
 	CU_ASSERT_FALSE(m->cpu.msr_hook(&m->cpu, 0x10, &v, false));   /* not an APIC MSR */
+	CU_ASSERT_FALSE(m->cpu.msr_hook(&m->cpu, 0x809, &v, false));  /* no APR in x2APIC */
+	v = 0x177;                                  /* SELF IPI bits 31:8 reserved */
+	CU_ASSERT_FALSE(m->cpu.msr_hook(&m->cpu, 0x83f, &v, true));
+	CU_ASSERT_FALSE(mu_intr(m));
+}
+
+/* Conformance through the CPU: CPUID.1:EDX.APIC follows APIC_BASE.EN;
+ * disabled -> x2APIC is #GP (SDM 11.12.5); the xAPIC page moves with
+ * APIC_BASE. */
+static void test_apic_base_rules(void)
+{
+	struct machine *m = apic_machine();
+	struct cpu *c = &m->cpu;
+	static const uint8_t cpuid_code[] = { 0x0f, 0xa2 };
+	static const uint8_t wrmsr_code[] = { 0x0f, 0x30 };
+	cpu_phys_write(c, 0x10000, cpuid_code, sizeof cpuid_code);
+	cpu_phys_write(c, 0x10010, wrmsr_code, sizeof wrmsr_code);
+	c->cpl = 0;
+	for (int en = 1; en >= 0; en--) {
+		c->msr.apic_base = 0xfee00000ull | 0x100 | (uint64_t)en << 11;
+		c->gpr[R_RAX] = 1;
+		c->gpr[R_RCX] = 0;
+		c->rip = 0x10000;
+		c->halted = false;
+		CU_ASSERT_EQUAL(cpu_run(c, 1), CPU_STOP_LIMIT);    /* the CPUID alone */
+		CU_ASSERT_EQUAL(c->rip, 0x10002);
+		CU_ASSERT_EQUAL((c->gpr[R_RDX] >> 9) & 1, (uint64_t)en);
+	}
+	/* disabled -> EN|EXTD: #GP, APIC_BASE unchanged */
+	c->gpr[R_RCX] = 0x1b;
+	c->gpr[R_RAX] = 0xfee00d00u;
+	c->gpr[R_RDX] = 0;
+	c->rip = 0x10010;
+	c->halted = false;
+	CU_ASSERT_EQUAL(cpu_run(c, 1), CPU_STOP_EXCEPTION);
+	CU_ASSERT_EQUAL(c->exc_vector, VEC_GP);
+	CU_ASSERT_EQUAL(c->msr.apic_base, 0xfee00100ull);
+	/* relocated: the registers answer at the new page only */
+	c->msr.apic_base = 0xfef00900ull;
+	CU_ASSERT_EQUAL(mu_mmio_read(m, 0xfef00030), 0x00050014);
+	CU_ASSERT_EQUAL(mu_mmio_read(m, LAPIC + 0x30), 0xffffffffu);
+	mu_mmio_write(m, 0xfef00080, 0x40);
+	c->msr.apic_base = 0xfee00900ull;
+	CU_ASSERT_EQUAL(mu_mmio_read(m, LAPIC + 0x80), 0x40);
 }
 
 /* The same through the CPU: WRMSR sets APIC_BASE.EXTD (msr.c allows it
@@ -250,6 +294,7 @@ int main(void)
 		{ "timer", test_timer },
 		{ "x2APIC MSRs", test_x2apic },
 		{ "x2APIC from guest code", test_x2apic_guest },
+		{ "APIC_BASE: CPUID bit, disabled -> x2APIC, relocation", test_apic_base_rules },
 		{ "I/O APIC edge", test_ioapic_edge },
 		{ "I/O APIC level", test_ioapic_level },
 		{ NULL, NULL },

@@ -104,7 +104,7 @@ static void test_cr4_cr8(void)
 	struct cpu *c = sn_cpu();
 	pu_long_mode(c, false);
 	PU_ASSERT_EXC(c, RUN_RAX(c, mov_cr4_rax, CR4_PAE | CR4_VME), VEC_GP);
-	PU_ASSERT_EXC(c, RUN_RAX(c, mov_cr4_rax, CR4_PAE | CR4_SMEP), VEC_GP);
+	PU_ASSERT_EXC(c, RUN_RAX(c, mov_cr4_rax, CR4_PAE | CR4_PCIDE), VEC_GP);
 	PU_ASSERT_EXC(c, RUN_RAX(c, mov_cr4_rax, CR4_PAE | CR4_VMXE), VEC_GP);  /* novt */
 	PU_ASSERT_EXC(c, RUN_RAX(c, mov_cr4_rax, CR4_PAE | (1ull << 32)), VEC_GP);
 	CU_ASSERT_EQUAL(c->cr4, CR4_PAE);

@@ -43,7 +43,7 @@ static void test_cpuid_novt(void)
 	cpuid_run(c, 0, 0, r);
 	vendor_of(r, v);
 	CU_ASSERT_STRING_EQUAL(v, "GenuineIntel");
-	CU_ASSERT_EQUAL(r[0], 1);
+	CU_ASSERT_EQUAL(r[0], 0x16);                             /* leaves 7, 15h, 16h */
 	cpuid_run(c, 1, 0, r1);
 	CU_ASSERT_EQUAL((r1[0] >> 8) & 0xf, 6);                  /* family 6 */
 	CU_ASSERT(r1[3] & (1u << 4));                            /* TSC */
@@ -74,14 +74,22 @@ static void test_cpuid_novt(void)
 	}
 	brand[48] = 0;
 	CU_ASSERT_STRING_EQUAL(brand, "Nestlab virtual CPU (novt)");
-	/* above the maximum (basic or extended): the highest basic leaf */
-	uint32_t rx[4];
-	cpuid_run(c, 2, 0, rx);
-	CU_ASSERT(memcmp(rx, r1, sizeof rx) == 0);
+	/* above the maximum (basic or extended): the highest basic leaf (16h:
+	 * 1000 MHz base, maximum and bus) */
+	uint32_t rx[4], r16[4];
+	cpuid_run(c, 0x16, 0, r16);
+	CU_ASSERT(r16[0] == 1000 && r16[1] == 1000 && r16[2] == 1000);
+	cpuid_run(c, 0x17, 0, rx);
+	CU_ASSERT(memcmp(rx, r16, sizeof rx) == 0);
 	cpuid_run(c, 0x80000009u, 0, rx);
-	CU_ASSERT(memcmp(rx, r1, sizeof rx) == 0);
+	CU_ASSERT(memcmp(rx, r16, sizeof rx) == 0);
 	cpuid_run(c, 0x40000000u, 0, rx);
-	CU_ASSERT(memcmp(rx, r1, sizeof rx) == 0);
+	CU_ASSERT(memcmp(rx, r16, sizeof rx) == 0);
+	/* leaf 15h: a 1 GHz crystal, TSC ratio 1/1 (virtual time) */
+	cpuid_run(c, 0x15, 0, rx);
+	CU_ASSERT(rx[0] == 1 && rx[1] == 1 && rx[2] == 1000000000u);
+	cpuid_run(c, 2, 0, rx);                                  /* listed nowhere: zeros */
+	CU_ASSERT(rx[0] == 0 && rx[1] == 0 && rx[2] == 0 && rx[3] == 0);
 	/* inside the range but not listed: zeros */
 	cpuid_run(c, 0x80000005u, 0, rx);
 	CU_ASSERT(rx[0] == 0 && rx[1] == 0 && rx[2] == 0 && rx[3] == 0);
@@ -259,8 +267,6 @@ static void test_vmx_svm_ud(void)
 static void test_absent_features(void)
 {
 	static const struct { uint8_t b[6]; int len; int op; int vec; } insns[] = {
-		{ { 0x0f, 0x01, 0xca }, 3, OP_clac, VEC_UD },
-		{ { 0x0f, 0x01, 0xcb }, 3, OP_stac, VEC_UD },
 		{ { 0x0f, 0x37 }, 2, OP_getsec, VEC_UD },
 		{ { 0x0f, 0x01, 0xc8 }, 3, OP_monitor, VEC_UD },
 		{ { 0x0f, 0x01, 0xc9 }, 3, OP_mwait, VEC_UD },
