@@ -278,6 +278,44 @@ static void test_vmrun_invalid(void)
 	CU_ASSERT_STRING_EQUAL(svm_of(c)->fail_rule, "ASID is equal to zero");
 }
 
+/* The observer (cpu/event.h) sees VMRUN, a failed VMRUN with its rule, and
+ * #VMEXIT with EXITCODE and name. */
+static struct cpu_event seen[4];
+static int nseen;
+static void watch(struct cpu *c, const struct cpu_event *ev, void *opaque)
+{
+	(void)c, (void)opaque;
+	if (ev->arch == CPU_ARCH_SVM && nseen < 4)
+		seen[nseen++] = *ev;
+}
+
+static void test_events(void)
+{
+	static const uint8_t guest[] = { 0x0f, 0xa2, 0xf4 };
+	struct svm_vmcb v;
+	struct cpu *c = svm_cpu("svm");
+	nseen = 0;
+	c->observer = watch;
+	good_vmcb(&v);
+	CU_ASSERT_EQUAL(host_vmrun(c, &v, guest, sizeof guest), CPU_STOP_HLT);
+	CU_ASSERT_EQUAL_FATAL(nseen, 2);
+	CU_ASSERT_EQUAL(seen[0].kind, CPU_EV_VMENTRY);
+	CU_ASSERT_EQUAL(seen[1].kind, CPU_EV_VMEXIT);
+	CU_ASSERT_EQUAL(seen[1].reason, SVM_EXIT_CPUID);
+	CU_ASSERT_STRING_EQUAL(seen[1].name, "CPUID");
+	CU_ASSERT_EQUAL(seen[1].rip, GUEST_RIP);
+	c = svm_cpu("svm");
+	nseen = 0;
+	c->observer = watch;
+	good_vmcb(&v);
+	v.cr0 |= 1ull << 32;
+	CU_ASSERT_EQUAL(host_vmrun(c, &v, guest, sizeof guest), CPU_STOP_HLT);
+	CU_ASSERT_EQUAL_FATAL(nseen, 1);
+	CU_ASSERT_EQUAL(seen[0].kind, CPU_EV_VMENTRY_FAIL);
+	CU_ASSERT_STRING_EQUAL(seen[0].rule, "CR0[63:32] are not zero");
+	CU_ASSERT_STRING_EQUAL(seen[0].section, "APM 15.5.1");
+}
+
 /* OUT 80h, AL with the IOIO intercept and every port in the IOPM. */
 static void test_ioio_exit(void)
 {
@@ -472,6 +510,7 @@ int main(void)
 		{ "no NRIPS: NRIP stays 0", test_cpuid_exit_no_nrips },
 		{ "VMRUN with a broken rule: VMEXIT_INVALID", test_vmrun_invalid },
 		{ "IOIO intercept and EXITINFO1", test_ioio_exit },
+		{ "VM entry, entry failure and exit events", test_events },
 		{ "nested page faults", test_npf_exit },
 		{ "EVENTINJ exception with error code", test_eventinj },
 		{ "V_IRQ virtual interrupt, VINTR intercept", test_virq },
