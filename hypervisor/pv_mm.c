@@ -86,6 +86,10 @@ static void devalidate_table(uint64_t mfn, unsigned level)
 int pv_get_type(uint64_t mfn, unsigned type)
 {
     struct pv_page *pg = pv_page(mfn);
+    /* LAB 3: BEGIN task 1: who may use a frame, and as what (owner and type rules)
+    if (!pg)
+        return -PV_EPERM;
+    */
     if (!pg || pg->owner != PV_OWNER_GUEST) {
         hv_printf("nesthv: refused: mfn %lx is %s, not the guest's\n", mfn,
                   pg ? "a hypervisor frame" : "beyond RAM");
@@ -96,6 +100,7 @@ int pv_get_type(uint64_t mfn, unsigned type)
                   pv_type_name(pg->type), pv_type_name(type));
         return -PV_EBUSY;
     }
+    /* LAB 3: END */
     if (pg->type_count == 0) {
         /* Take the type *before* validating the entries, so that an entry
          * pointing back at this page (a self-map, or a cycle through other
@@ -132,6 +137,11 @@ void pv_put_type(uint64_t mfn)
 static int get_entry_ref(uint64_t e, unsigned level)
 {
     uint64_t mfn = (e & PTE_ADDR_MASK) >> 12;
+    /* LAB 3: BEGIN task 2: the entry rules (flags, writable mappings, foreign frames)
+    if (level > 1)
+        return pv_get_type(mfn, level - 1);
+    return 0;
+    */
     if (e & ~(ALLOWED_FLAGS | PTE_ADDR_MASK) || (e & PTE_PS)) {
         hv_printf("nesthv: refused: entry %lx has reserved or large-page bits\n", e);
         return -PV_EINVAL;
@@ -147,13 +157,19 @@ static int get_entry_ref(uint64_t e, unsigned level)
         return -PV_EPERM;
     }
     return 0;
+    /* LAB 3: END */
 }
 
 static void put_entry_ref(uint64_t e, unsigned level)
 {
     uint64_t mfn = (e & PTE_ADDR_MASK) >> 12;
+    /* LAB 3: BEGIN task 2: dropping what get_entry_ref took
+    if (level > 1)
+        pv_put_type(mfn);
+    */
     if (level > 1 || (e & PTE_RW))
         pv_put_type(mfn);
+    /* LAB 3: END */
 }
 
 /* PV_HC_mmu_update, one request: ptr = machine address of an entry. */
@@ -162,6 +178,10 @@ int pv_mmu_update(struct hv_vcpu *v, uint64_t ptr, uint64_t val)
     uint64_t mfn = ptr >> 12;
     unsigned idx = (ptr & 0xfff) / 8;
     struct pv_page *pg = pv_page(mfn);
+    /* LAB 3: BEGIN task 3: which entries a guest may write
+    if (!pg || (ptr & 7))
+        return -PV_EINVAL;
+    */
     if (ptr & 7)
         return hv_printf("nesthv: refused: mmu_update ptr %lx not 8-byte aligned\n", ptr),
                -PV_EINVAL;
@@ -171,10 +191,11 @@ int pv_mmu_update(struct hv_vcpu *v, uint64_t ptr, uint64_t val)
     if (pg->type < PGT_L1 || pg->type > PGT_L4 || pg->type_count == 0)
         return hv_printf("nesthv: refused: mmu_update of mfn %lx: a %s page, not a "
                          "validated page table\n", mfn, pv_type_name(pg->type)), -PV_EINVAL;
-    unsigned level = pg->type;
-    if (level == 4 && idx >= HV_GUEST_L4_SLOTS)
+    if (pg->type == PGT_L4 && idx >= HV_GUEST_L4_SLOTS)
         return hv_printf("nesthv: refused: mmu_update of L4 slot %u (hypervisor slot)\n",
                          idx), -PV_EPERM;
+    /* LAB 3: END */
+    unsigned level = pg->type;
     uint64_t *t = hv_frame_table(mfn);
     uint64_t old = t[idx];
     if (val & PTE_P) {

@@ -26,6 +26,10 @@
  *   self_map     a fresh page whose entry 0 points at itself, writable, then
  *                offered as an L4: the self-map would be a writable mapping
  *                of a page table (validation must refuse it)
+ *   refcount     the counts behind the type rules: a writable page cannot be
+ *                pinned; once its mapping is read-only it can; while pinned
+ *                it cannot be mapped writable; after the unpin it can, and
+ *                then not pinned again until that mapping is gone
  *   bad_iret     iret to a non-canonical address, which IRETQ would fault on
  *                inside nesthv: nesthv crashes the guest instead (exit 65)
  *   no_handler   #UD with no handler registered: nesthv crashes the guest
@@ -268,6 +272,28 @@ static void case_self_map(void)
     finish(ro == 1 && a < 0 && b < 0 && c < 0, "self_map");
 }
 
+static void case_refcount(void)
+{
+    uint64_t *p = (uint64_t *)(scratch_va() + 3 * 4096);
+    uint64_t mfn = mfn_of((uint64_t)p), other = scratch_va() + 4 * 4096;
+    memset(p, 0, 4096);                                  /* an empty L1 table */
+    int64_t a = hc(PV_HC_mmuext_op, PV_MMUEXT_PIN_L1, mfn, 0);   /* still writable */
+    int64_t ro = mmu_update(l1_entry_ma((uint64_t)p), (mfn << 12) | 1);
+    int64_t b = hc(PV_HC_mmuext_op, PV_MMUEXT_PIN_L1, mfn, 0);
+    int64_t c = mmu_update(l1_entry_ma(other), (mfn << 12) | 3);  /* pinned: no RW */
+    int64_t d = hc(PV_HC_mmuext_op, PV_MMUEXT_UNPIN, mfn, 0);
+    int64_t e = mmu_update(l1_entry_ma(other), (mfn << 12) | 3);  /* free again */
+    int64_t f = hc(PV_HC_mmuext_op, PV_MMUEXT_PIN_L1, mfn, 0);
+    int64_t g = mmu_update(l1_entry_ma(other), 0);
+    int64_t h = hc(PV_HC_mmuext_op, PV_MMUEXT_PIN_L1, mfn, 0);
+    say("hostile: refcount: pin while writable %s, pin after read-only %s, writable while "
+        "pinned %s, writable after unpin %s, pin while writable %s, pin after unmap %s\n",
+        a < 0 ? "refused" : "ACCEPTED", b == 0 ? "ok" : "REFUSED", c < 0 ? "refused" : "ACCEPTED",
+        e == 1 ? "ok" : "REFUSED", f < 0 ? "refused" : "ACCEPTED", h == 0 ? "ok" : "REFUSED");
+    finish(a < 0 && ro == 1 && b == 0 && c < 0 && d == 0 && e == 1 && f < 0 && g == 1 && h == 0,
+           "refcount");
+}
+
 static void case_bad_iret(void)
 {
     uint64_t frame[6] = { 0, 0x8000000000000000ULL, PV_KERNEL_CS, 0x202,
@@ -332,7 +358,7 @@ static void case_evtchn(void)
 
 static const struct { const char *name; void (*fn)(void); } cases[] = {
     { "bad_stack", case_bad_stack }, { "evtchn", case_evtchn },
-    { "self_map", case_self_map }, { "bad_iret", case_bad_iret },
+    { "self_map", case_self_map }, { "refcount", case_refcount }, { "bad_iret", case_bad_iret },
     { "cpuid", case_cpuid },
     { "pt_write", case_pt_write }, { "pt_map_rw", case_pt_map_rw },
     { "map_hv", case_map_hv }, { "map_foreign", case_map_foreign },
