@@ -26,6 +26,10 @@ static int64_t refuse(int64_t err, const char *what, uint64_t arg)
 
 static int64_t hc_console_write(struct hv_vcpu *v, uint64_t buf, uint64_t len, uint64_t a3)
 {
+    /* LAB 2: BEGIN task 1: console_write - copy the guest's bytes safely, limit the rate
+    (void)v, (void)buf, (void)len, (void)a3;
+    return -PV_ENOSYS;
+    */
     struct pv_domain *d = v->pv;
     char chunk[128];
     (void)a3;
@@ -48,6 +52,7 @@ static int64_t hc_console_write(struct hv_vcpu *v, uint64_t buf, uint64_t len, u
         hv_write(chunk, n);
     }
     return (int64_t)len;
+    /* LAB 2: END */
 }
 
 static int64_t hc_set_trap_table(struct hv_vcpu *v, uint64_t table, uint64_t a2, uint64_t a3)
@@ -183,11 +188,16 @@ static int64_t hc_iret(struct hv_vcpu *v, uint64_t a1, uint64_t a2, uint64_t a3)
 
 static int64_t hc_set_timer(struct hv_vcpu *v, uint64_t ms, uint64_t a2, uint64_t a3)
 {
+    /* LAB 2: BEGIN task 3: set_timer - a periodic virtual timer in 10 ms ticks
+    (void)v, (void)ms, (void)a2, (void)a3;
+    return -PV_ENOSYS;
+    */
     struct pv_domain *d = v->pv;
     (void)a2, (void)a3;
     d->timer_period = (ms + 9) / 10;      /* in 10 ms ticks, rounded up */
     d->timer_next = d->shared->ticks + d->timer_period;
     return 0;
+    /* LAB 2: END */
 }
 
 static int64_t hc_sched_op(struct hv_vcpu *v, uint64_t cmd, uint64_t a2, uint64_t a3)
@@ -208,6 +218,10 @@ static int64_t hc_sched_op(struct hv_vcpu *v, uint64_t cmd, uint64_t a2, uint64_
 
 static int64_t hc_event_channel_op(struct hv_vcpu *v, uint64_t cmd, uint64_t port, uint64_t a3)
 {
+    /* LAB 2: BEGIN task 4: event_channel_op - send an event to a port
+    (void)v, (void)cmd, (void)port, (void)a3;
+    return -PV_ENOSYS;
+    */
     (void)a3;
     if (cmd != PV_EVTCHN_send)
         return refuse(-PV_EINVAL, "event_channel_op: unknown command", cmd);
@@ -215,6 +229,7 @@ static int64_t hc_event_channel_op(struct hv_vcpu *v, uint64_t cmd, uint64_t por
         return refuse(-PV_EINVAL, "event_channel_op: no such port", port);
     pv_set_event(v, (unsigned)port);
     return 0;
+    /* LAB 2: END */
 }
 
 static int64_t hc_shutdown(struct hv_vcpu *v, uint64_t status, uint64_t a2, uint64_t a3)

@@ -219,8 +219,30 @@ class Run:
         return [l for l in self.lines if not l.startswith("nesthv:")]
 
     def describe(self):
-        st = "timed out" if self.status is None else f"exit status {self.status}"
+        if self.status is None:
+            st = "timed out"
+        else:
+            st = f"exit status {self.status}"
+            if self.status in NESTLAB_STATUS:
+                st += f" ({NESTLAB_STATUS[self.status]})"
+            elif 0x10 < self.status <= 0x1e:
+                st += f" (nesthv: the guest shut down with status {self.status - 0x10})"
         return f"`{' '.join(self.cmd)}`: {st}"
+
+
+# nestlab run's own exit statuses (README.md), and nesthv's exit values
+# (hypervisor/include/hv.h: 0x10 + s the guest shut down with status s).
+NESTLAB_STATUS = {
+    0x10: "nesthv: the guest shut down with status 0",
+    0x20: "nesthv: the guest crashed",
+    0x30: "nesthv: configuration error",
+    0x31: "nesthv: PANIC",
+    65: "nestlab: bad image",
+    66: "nestlab: emulator error",
+    68: "nestlab: --max-insns reached: the machine ran too long, a hang or a livelock?",
+    69: "nestlab: HLT with nothing left to wake it",
+    70: "nestlab: triple fault",
+}
 
 
 class Context:
@@ -233,7 +255,7 @@ class Context:
     def image(self, name):
         return os.path.join(self.images, name)
 
-    def run(self, image, modules=(), append=None, max_insns=2_000_000_000, timeout=60):
+    def run(self, image, modules=(), append=None, max_insns=500_000_000, timeout=150):
         """nestlab run --cpu novt IMAGE MODULES: one run per argument list."""
         key = (image, tuple(modules), append)
         if key in self.cache:
@@ -280,3 +302,31 @@ def expect_lines(run, patterns):
             return f"no line matching /{rx}/ (in order) in {run.describe()}; last line: {last!r}"
         pos += 1
     return None
+
+
+# ---------------------------------------------------------------- nesthv runs
+
+NESTHV_OK = 0x10            # nesthv's exit value: the guest shut down with status 0
+INVARIANT = r"page-table invariant holds"
+
+
+def hostile_case(case, *patterns):
+    """A check: nesthv with the hostile PV guest (pv/hostile/hostile.c) running
+    one case; the patterns must match in order, then the case's own verdict
+    ("NAME: all refused" or "NAME: all checks passed"), a clean shutdown and
+    nesthv's final integrity check."""
+    def check(ctx):
+        r = ctx.run("nesthv.elf", [f"hostile.elf case={case}"], max_insns=250_000_000)
+        why = expect_lines(r, list(patterns) +
+                           [rf"hostile: {case}: all (refused|checks passed)", INVARIANT])
+        if why:
+            return why
+        if r.status != NESTHV_OK:
+            return f"{r.describe()}, expected {NESTHV_OK} (the guest shut down with status 0)"
+        return None
+    return check
+
+
+def guest_pv_run(ctx):
+    """nesthv running the teaching guest paravirtualized."""
+    return ctx.run("nesthv.elf", ["guest.elf"], max_insns=150_000_000)
