@@ -185,9 +185,9 @@ def all_regions(tree):
 def build(tree, build_dir, targets, log):
     """Configure (once) and build the given targets; True if it worked.
     Output goes to log (a file object) and, on failure, its tail to stdout."""
-    cmds = []
+    cmds = [["cmake", "-S", tree, "-B", build_dir]]       # cheap when configured already
     if not os.path.exists(os.path.join(build_dir, "CMakeCache.txt")):
-        cmds.append(["cmake", "-S", tree, "-B", build_dir, "-DCMAKE_BUILD_TYPE=RelWithDebInfo"])
+        cmds[0].append("-DCMAKE_BUILD_TYPE=RelWithDebInfo")
     cmds.append(["cmake", "--build", build_dir, "-j2", "--target"] + targets)
     for cmd in cmds:
         log.write("$ " + " ".join(cmd) + "\n")
