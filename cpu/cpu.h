@@ -318,6 +318,9 @@ _Noreturn void cpu_soft_event(struct cpu *c, int vector, int type);
 void cpu_deliver_exception(struct cpu *c);
 void cpu_deliver_interrupt(struct cpu *c, int vector);
 void cpu_deliver_nmi(struct cpu *c);
+/* Any event by its VMX interruption type (0 external, 2 NMI, 3-6 as
+ * cpu_exc_type): VM-entry event injection (vmx/entry.c). */
+void cpu_deliver_event(struct cpu *c, int vector, int type, bool has_err, uint32_t err);
 /* May the CPU take a maskable interrupt now (RFLAGS.IF, shadows)? */
 bool cpu_intr_allowed(struct cpu *c);
 

@@ -218,8 +218,9 @@ void op_mov_Cd_Rd(struct cpu *c, const struct insn *i)
 	need_cpl0(c);
 	if (i->reg > 8 || !((1u << i->reg) & 0x11d))
 		cpu_ud(c);
-	virt_hook(c, CR_WRITE, i, (uint64_t)i->reg);
 	uint64_t v = reg_read(c, i->rm, i->osize);
+	if (unlikely(c->icpt & ICPT(CR_WRITE)))
+		v = c->vops->cr_write(c, i, i->reg, v);
 	switch (i->reg) {
 	case 0: cpu_write_cr0(c, v); break;
 	case 2: c->cr2 = v; break;
@@ -236,7 +237,10 @@ void op_clts(struct cpu *c, const struct insn *i)
 {
 	need_cpl0(c);
 	virt_hook(c, CLTS, i, 0);
-	c->cr0 &= ~CR0_TS;
+	uint64_t v = c->cr0 & ~CR0_TS;
+	if (unlikely(c->icpt & ICPT(CR_WRITE)))
+		v = c->vops->cr_write(c, NULL, 0, v);   /* a host-owned TS stays */
+	c->cr0 = v;
 }
 
 /* LMSW loads PE, MP, EM, TS; it can set PE but never clear it (SDM Vol. 2). */
@@ -245,7 +249,10 @@ void op_lmsw_Ew(struct cpu *c, const struct insn *i)
 	need_cpl0(c);
 	uint64_t v = read_E(c, i, 2);
 	virt_hook(c, LMSW, i, v);
-	cpu_write_cr0(c, (c->cr0 & ~0xfull) | (v & 0xf) | (c->cr0 & CR0_PE));
+	uint64_t n = (c->cr0 & ~0xfull) | (v & 0xf) | (c->cr0 & CR0_PE);
+	if (unlikely(c->icpt & ICPT(CR_WRITE)))
+		n = c->vops->cr_write(c, NULL, 0, n);
+	cpu_write_cr0(c, n);
 }
 
 /* SMSW stores CR0: 16 bits to memory, the operand size to a register.

@@ -479,6 +479,13 @@ static void stop_instead(struct cpu *c, int vector, int type)
 	longjmp(*c->unwind, 1);
 }
 
+void cpu_deliver_event(struct cpu *c, int vector, int type, bool has_err, uint32_t err)
+{
+	struct event ev = { vector, type, has_err, err };
+	deliver(c, &ev);
+	c->block_break = true;
+}
+
 void cpu_deliver_interrupt(struct cpu *c, int vector)
 {
 	if (c->exceptions_stop)

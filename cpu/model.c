@@ -13,9 +13,8 @@
  * floating-point arithmetic does not yet), BMI1 (it would promise ANDN,
  * BEXTR ... and not only TZCNT), MTRR.  MCE and MCA are claimed: the banks
  * exist and stay empty (mce.c).
- * VMX and SVM stay off in every model until the VT-x and AMD-V work lands:
- * the `vmx` and `svm` models differ from `novt` only in vendor and brand
- * for now, and has_vmx/has_svm are false everywhere.
+ * `vmx` adds VT-x (vmx/, which sets CPUID.1:ECX.VMX through cpu/virt.h);
+ * `svm` differs from `novt` only in vendor and brand until AMD-V lands.
  *
  * Leaves (SDM Vol. 2 CPUID, AMD APM Vol. 3 Appendix E):
  *
@@ -150,13 +149,23 @@ static const struct cpu_switch svm_switches[] = {
 	{ NULL, 0, NULL },
 };
 
+/* `--cpu vmx,-ept` ...: the VT-x model's VMXF_* bits (vmx/vmx.h). */
+static const struct cpu_switch vmx_switches[] = {
+	{ "ept", 1u << 0, "extended page tables (and so unrestricted guest)" },
+	{ "vpid", 1u << 1, "virtual-processor identifiers" },
+	{ "ug", 1u << 2, "unrestricted guest" },
+	{ "timer", 1u << 3, "VMX-preemption timer" },
+	{ "lock", 1u << 4, "IA32_FEATURE_CONTROL locked by firmware (off: left unlocked)" },
+	{ NULL, 0, NULL },
+};
+
 /* has_vmx / has_svm: the VT-x (vmx/) and AMD-V (svm/) models add their
  * CPUID bits themselves (virt.h, ops->cpuid). */
 static const struct cpu_model models[] = {
 	{ "novt", "x86-64 without VMX or SVM (GenuineIntel)", false, false,
 	  intel_leaves, NLEAVES(intel_leaves), NULL, 0 },
-	{ "vmx", "GenuineIntel with VT-x (VT-x not yet implemented)", false, false,
-	  intel_leaves, NLEAVES(intel_leaves), NULL, 0 },
+	{ "vmx", "GenuineIntel with VT-x: EPT, VPID, unrestricted guest, preemption timer", true, false,
+	  intel_leaves, NLEAVES(intel_leaves), vmx_switches, 0 },
 	{ "svm", "AuthenticAMD with AMD-V (NPT, NRIPS, decode assists)", false, true,
 	  amd_leaves, NLEAVES(amd_leaves), svm_switches, 0 },
 };

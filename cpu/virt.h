@@ -66,7 +66,7 @@ struct insn;
 	X(RDTSC,     "RDTSC")                                                           \
 	X(RDTSCP,    "RDTSCP")                                                          \
 	X(CR_READ,   "MOV from CR")       /* info: CR number (0, 3, 4, 8) */            \
-	X(CR_WRITE,  "MOV to CR")         /* info: CR number | value << 8 via virt_cr */ \
+	X(CR_WRITE,  "MOV to CR")         /* ops->cr_write decides and adjusts */        \
 	X(CLTS,      "CLTS")                                                            \
 	X(LMSW,      "LMSW")              /* info: the 16-bit source */                  \
 	X(SMSW,      "SMSW")                                                            \
@@ -154,6 +154,10 @@ struct virt_ops {
 	void (*intercept)(struct cpu *c, enum virt_event e, const struct insn *i, uint64_t info);
 	/* A read of CR0/CR4 in guest mode (read shadows): the value the guest sees. */
 	uint64_t (*cr_read)(struct cpu *c, int cr, uint64_t v);
+	/* A write of CR0/3/4/8 in guest mode (CR_WRITE set): exit, or return the
+	 * value to load (host-owned bits kept).  i is NULL for CLTS/LMSW, whose
+	 * own intercepts have already decided about exiting. */
+	uint64_t (*cr_write)(struct cpu *c, const struct insn *i, int cr, uint64_t v);
 	/* Guest-physical -> host-physical (EPT/NPT): may record an exit and
 	 * virt_exit() (violation, misconfiguration, nested page fault). */
 	uint64_t (*gpa)(struct cpu *c, uint64_t gpa, unsigned flags, uint64_t lin);

@@ -45,7 +45,9 @@ feature other than +svm/+npt - is not applicable: the script refuses it
 (exit 2), and tests/native/CMakeLists.txt registers no nestlab variant for
 it.  `--cpu qemu64` and `qemu64,-svm` mean novt, `qemu64,+svm,+npt` svm and
 `qemu64,+svm` (TCG then has no NPT) svm,-npt.
-nestlab's own messages (stderr) are printed but not checked.
+nestlab's own messages (stderr) are printed but not checked.  With
+--nestlab-cpu vmx the run uses nestlab's emulated VT-x instead (the
+boot.nl_vmx_* tests: nesthv's VMX backend on our own CPU).
 
 Exits 0 on success, 1 on failure (printing the whole console and why), 77
 (CTest SKIP_RETURN_CODE) if qemu-system-x86_64 is not installed.
@@ -80,6 +82,8 @@ def parse_args():
     p.add_argument("--grub", action="store_true")
     p.add_argument("--emulator", choices=["qemu", "nestlab"], default="qemu")
     p.add_argument("--nestlab", help="the nestlab binary (--emulator nestlab)")
+    p.add_argument("--nestlab-cpu", default=None,
+                   help="nestlab's --cpu (vmx: the emulated VT-x, for hv=vmx runs)")
     return p.parse_args()
 
 
@@ -89,7 +93,8 @@ def nestlab_not_applicable(args):
         return "--iso/--uefi/--grub boot through firmware and GRUB (QEMU only)"
     if not args.kernel:
         return "no --kernel"
-    if any(f.startswith("+") and f not in ("+svm", "+npt") for f in args.cpu.split(",")[1:]):
+    if args.nestlab_cpu is None and any(f.startswith("+") and f not in ("+svm", "+npt")
+                                        for f in args.cpu.split(",")[1:]):
         return f"--cpu {args.cpu} adds a CPU feature nestlab's models do not map"
     if args.status % 2 == 0:
         return f"--status {args.status} is not a QEMU isa-debug-exit status (v << 1) | 1"
@@ -113,7 +118,8 @@ def run_nestlab(args):
         sys.exit(f"run_qemu.py: not applicable to --emulator nestlab: {why}")
     if not args.nestlab:
         sys.exit("run_qemu.py: --emulator nestlab needs --nestlab PATH")
-    cmd = [args.nestlab, "run", "--cpu", nestlab_cpu(args.cpu), "--mem", "128"]
+    cpu = args.nestlab_cpu or nestlab_cpu(args.cpu)
+    cmd = [args.nestlab, "run", "--cpu", cpu, "--mem", "128"]
     if args.append:
         cmd += ["--append", args.append]
     cmd += [args.kernel] + (args.initrd.split(",") if args.initrd else [])

@@ -130,6 +130,7 @@ static void test_cpu_models(void)
 	CU_ASSERT_STRING_EQUAL(brand, "Nestlab virtual CPU (vmx)");
 	CU_ASSERT_FALSE(vmx->has_svm || svm->has_vmx);
 	CU_ASSERT_TRUE(svm->has_svm);               /* the AMD-V model, svm/ */
+	CU_ASSERT_TRUE(vmx->has_vmx);               /* the VT-x model, vmx/ */
 }
 
 /* TSC = retired instructions + tsc_offset. */
