@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """bench_exits.py - VM exits per second of nesthv's VMX and SVM backends on
-Bochs and QEMU TCG: the speed anchors for the emulator's own VT-x/AMD-V.
+nestlab's own VT-x (--cpu vmx), Bochs and QEMU TCG, side by side in one run.
 
 The teaching guest's benchmark mode (pv/guest/bench.c, "bench=N") makes N
 CPUID exits and N VMCALL/VMMCALL hypercalls and shuts down.  Each machine
@@ -17,8 +17,8 @@ A program that prints figures, not a test (its numbers depend on the host):
     python3 tests/native/bench_exits.py [--build build] [--n 100000]
             [--only cpuid|hypercall] [--no-bochs] [--no-qemu] [--no-nestlab]
 
-The last row is nestlab's own AMD-V (`nestlab run --cpu svm`), on the same
-nesthv.elf and guest.elf.
+The last rows are nestlab's own VT-x and AMD-V (`nestlab run --cpu vmx`,
+`--cpu svm`), on the same nesthv.elf and guest.elf.
 """
 import argparse
 import os
@@ -116,9 +116,10 @@ def main():
             return qemu_secs(a.build, k, a.only)
         runs.append(("QEMU TCG AMD-V (svm)", q))
     if not a.no_nestlab:
-        def nl(k):
-            return nestlab_secs(a.build, k, a.only)
-        runs.append(("nestlab AMD-V (svm)", nl))
+        for name, model in (("nestlab VT-x (vmx)", "vmx"), ("nestlab AMD-V (svm)", "svm")):
+            def nl(k, model=model):
+                return nestlab_secs(a.build, k, a.only, model)
+            runs.append((name, nl))
     for name, r in runs:
         r.only = a.only
         measure(name, r, a.n)
