@@ -219,8 +219,12 @@ void op_mov_Cd_Rd(struct cpu *c, const struct insn *i)
 	if (i->reg > 8 || !((1u << i->reg) & 0x11d))
 		cpu_ud(c);
 	uint64_t v = reg_read(c, i->rm, i->osize);
-	if (unlikely(c->icpt & ICPT(CR_WRITE)))
-		v = c->vops->cr_write(c, i, i->reg, v);
+	if (unlikely(c->icpt & ICPT(CR_WRITE))) {
+		if (c->vops->cr_write)       /* VMX: exit, or the value with host-owned bits kept */
+			v = c->vops->cr_write(c, i, i->reg, v);
+		else                         /* SVM: CR write intercepts */
+			virt_intercept(c, VIRT_CR_WRITE, i, i->reg);
+	}
 	switch (i->reg) {
 	case 0: cpu_write_cr0(c, v); break;
 	case 2: c->cr2 = v; break;
@@ -238,7 +242,7 @@ void op_clts(struct cpu *c, const struct insn *i)
 	need_cpl0(c);
 	virt_hook(c, CLTS, i, 0);
 	uint64_t v = c->cr0 & ~CR0_TS;
-	if (unlikely(c->icpt & ICPT(CR_WRITE)))
+	if (unlikely(c->icpt & ICPT(CR_WRITE)) && c->vops->cr_write)
 		v = c->vops->cr_write(c, NULL, 0, v);   /* a host-owned TS stays */
 	c->cr0 = v;
 }
@@ -250,7 +254,7 @@ void op_lmsw_Ew(struct cpu *c, const struct insn *i)
 	uint64_t v = read_E(c, i, 2);
 	virt_hook(c, LMSW, i, v);
 	uint64_t n = (c->cr0 & ~0xfull) | (v & 0xf) | (c->cr0 & CR0_PE);
-	if (unlikely(c->icpt & ICPT(CR_WRITE)))
+	if (unlikely(c->icpt & ICPT(CR_WRITE)) && c->vops->cr_write)
 		n = c->vops->cr_write(c, NULL, 0, n);
 	cpu_write_cr0(c, n);
 }

@@ -156,7 +156,8 @@ struct virt_ops {
 	uint64_t (*cr_read)(struct cpu *c, int cr, uint64_t v);
 	/* A write of CR0/3/4/8 in guest mode (CR_WRITE set): exit, or return the
 	 * value to load (host-owned bits kept).  i is NULL for CLTS/LMSW, whose
-	 * own intercepts have already decided about exiting. */
+	 * own intercepts have already decided about exiting.  A model without
+	 * it (SVM) gets the CR_WRITE intercept with info = CR number instead. */
 	uint64_t (*cr_write)(struct cpu *c, const struct insn *i, int cr, uint64_t v);
 	/* Guest-physical -> host-physical (EPT/NPT): may record an exit and
 	 * virt_exit() (violation, misconfiguration, nested page fault). */
