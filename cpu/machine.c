@@ -264,6 +264,7 @@ struct machine *machine_create(const struct machine_config *cfg, char *err, size
 	lapic_attach(m);
 	pit_attach(m);
 	rtc_attach(m);
+	hpet_attach(m);
 	uart_attach(m, 0x3f8, 4, cfg->serial_out, cfg->serial_in_fd);
 	misc_attach(m);
 	firmware_attach(m);

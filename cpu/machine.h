@@ -61,6 +61,7 @@
 #define MACHINE_HIGHMEM_BASE 0x100000ull      /* RAM continues at 1 MiB */
 #define MACHINE_VGA_TEXT     0xb8000ull       /* 80x25 text, 2 bytes per cell */
 #define MACHINE_IOAPIC_BASE  0xfec00000ull
+#define MACHINE_HPET_BASE    0xfed00000ull
 #define MACHINE_LAPIC_BASE   0xfee00000ull
 #define MACHINE_MAX_RAM      0xc0000000ull    /* 3 GiB: RAM ends below the MMIO hole */
 
@@ -146,6 +147,7 @@ struct machine {
 	struct lapic lapic;
 	struct ioapic ioapic;
 	struct cmos_rtc rtc;
+	struct hpet hpet;
 	struct fw_cfg fwcfg;
 	struct kbc8042 kbc;
 	struct vga_text vga;

@@ -90,6 +90,15 @@ struct ioapic {
 	uint32_t level;             /* input pins as last driven */
 };
 
+/* ---- HPET (hpet.c) ------------------------------------------------------------- */
+#define HPET_TIMERS 3
+struct hpet {
+	uint64_t config, isr;
+	uint64_t counter;           /* main counter when stopped, or when started */
+	uint64_t started;           /* icount when the counter was last started */
+	uint64_t timer_cfg[HPET_TIMERS], cmp[HPET_TIMERS];
+};
+
 /* ---- CMOS RTC and NVRAM (rtc.c) ------------------------------------------------ */
 struct cmos_rtc {
 	uint8_t index;
@@ -125,6 +134,7 @@ void pit_attach(struct machine *m);
 void lapic_attach(struct machine *m);
 void ioapic_attach(struct machine *m);
 void rtc_attach(struct machine *m);
+void hpet_attach(struct machine *m);
 void misc_attach(struct machine *m);   /* 0xE9, 0xF4, fw_cfg, 0x92, VGA CRTC */
 void firmware_attach(struct machine *m);   /* BIOS data area, ACPI RSDP/RSDT/MADT */
 
