@@ -28,8 +28,6 @@
  */
 #include "hvm.h"
 
-static struct hvm_guest guest0;
-
 void *hvm_gpa_ptr(struct hv_vcpu *v, uint64_t gpa, uint64_t len)
 {
     struct hvm_guest *g = v->hvm;
@@ -147,7 +145,7 @@ static void build_mbi(struct hv_vcpu *v, const char *cmdline)
 
 void hvm_create(struct hv_vcpu *v, const struct hv_module *m)
 {
-    struct hvm_guest *g = &guest0;
+    struct hvm_guest *g = hv_alloc(sizeof *g);
     v->hvm = g;
     v->regs = &g->regs;
     g->mem_size = HVM_MEM_SIZE;

@@ -103,7 +103,7 @@ const struct hv_backend *hv_choose_backend(const char *cmdline)
         bool named = !fs_strncmp(want, b->name, 16);
         if (!named && fs_strncmp(want, "auto", 16))
             continue;
-        if (!b->cpu_has()) {
+        if (!b->cpu_has(cmdline)) {
             if (named && hw_extension(i))
                 hv_printf("nesthv: error: hv=%s asked for: this CPU has %s but not %s, "
                           "which the %s backend needs\n", b->name, b->name, hw_needs[i],
@@ -136,7 +136,6 @@ const struct hv_backend *hv_choose_backend(const char *cmdline)
     return NULL;
 }
 
-static struct hv_vcpu vcpu0;
 
 void hv_main(uint32_t magic, uint64_t info_pa);
 
@@ -168,9 +167,10 @@ void hv_main(uint32_t magic, uint64_t info_pa)
                   "Multiboot module (qemu -initrd guest.elf)\n");
         hv_exit(HV_EXIT_CONFIG);
     }
-    vcpu0.backend = b;
-    vcpu0.trace = hv_cmdline_has(bi.cmdline, "hvtrace");
-    vcpu0.cmdline = bi.cmdline;
-    b->create(&vcpu0, &bi.mods[0]);
-    hv_vcpu_loop(&vcpu0);
+    struct hv_vcpu *v = hv_alloc(sizeof *v);
+    v->backend = b;
+    v->trace = hv_cmdline_has(bi.cmdline, "hvtrace");
+    v->cmdline = bi.cmdline;
+    b->create(v, &bi.mods[0]);
+    hv_vcpu_loop(v);
 }

@@ -83,6 +83,11 @@ uint64_t hv_frame_alloc(void)
     return hv_frame_alloc_contig(1);
 }
 
+void *hv_alloc(size_t bytes)
+{
+    return hv_frame_table(hv_frame_alloc_contig(HV_ALIGN_UP(bytes, HV_PAGE_SIZE) >> 12));
+}
+
 /* Fill a fresh table with 2 MiB mappings of phys [base, base + 512 * 2 MiB). */
 static uint64_t new_pd(uint64_t base)
 {

@@ -392,7 +392,7 @@ static void pv_create(struct hv_vcpu *v, const struct hv_module *m)
     pv_load_cr3(v);
 }
 
-static bool pv_cpu_has(void) { return true; }
+static bool pv_cpu_has(const char *cmdline) { (void)cmdline; return true; }
 
 const struct hv_backend hv_backend_pv = {
     .name = "pv",

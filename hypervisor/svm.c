@@ -10,7 +10,9 @@
  *            makes exit too: CPUID, HLT, all I/O (IOPM all ones), all MSRs
  *            but the segment bases (MSRPM), CR0/CR4 writes, physical
  *            INTR/NMI, VINTR, VMMCALL, SHUTDOWN, and VMRUN (required)
- *   NPT      guest-physical -> host-physical tables (hvm.c), ASID 1
+ *   NPT      guest-physical -> host-physical tables (hvm.c), ASID 1; or,
+ *            with npt=0, shadow paging (shadow.c): CR0/CR3/CR4 reads,
+ *            CR3 writes, INVLPG and #PF intercepted too
  *   run      hvm_entry.S: VMLOAD/VMRUN/VMSAVE with GIF cleared around it
  *   exits    EXITCODE (Appendix C) -> struct hv_exit
  *   events   EVENTINJ; the interrupt window is a virtual interrupt (V_IRQ)
@@ -19,26 +21,29 @@
 #include "hvm.h"
 #include "svm_defs.h"
 
+/* Per guest, allocated when it is created (never a file-scope VMCB).  In
+ * the Turtles naming, vmcb is vmcb01: the VMCB with which this nesthv (L0)
+ * runs its guest (L1); a nested guest's vmcb12 (in L1's memory) and vmcb02
+ * (built by L0 from it) are per level beside it. */
 struct hv_svm_vcpu {
-    struct vmcb *vmcb;
+    struct vmcb *vmcb;                   /* vmcb01 */
     uint64_t vmcb_pa, host_save_pa;
     uint32_t features;                   /* CPUID 8000_000Ah EDX */
     uint64_t reasons[0x92];              /* exits by code; 90h = NPF, 91h = invalid */
 };
 
-static struct hv_svm_vcpu svm0;
-
 /* hvm_entry.S */
 void hv_svm_run(uint64_t vmcb_pa, struct hv_regs *regs, uint64_t host_save_pa);
 
-/* Usable: SVM and nested paging (main.c names what is missing). */
-static bool hv_svm_usable(void)
+/* Usable: SVM and nested paging, or SVM alone when npt=0 asks for shadow
+ * paging (main.c names what is missing). */
+static bool hv_svm_usable(const char *cmdline)
 {
     uint32_t r[4];
     if (!hv_cpu_has_svm())
         return false;
     hv_cpuid(0x8000000a, 0, r);
-    return r[3] & SVM_FEAT_NP;
+    return (r[3] & SVM_FEAT_NP) || hv_cmdline_has(cmdline, "npt=0");
 }
 
 static const char *hv_svm_exit_name(uint64_t code)
@@ -99,9 +104,24 @@ static void init_intercepts(struct hv_svm_vcpu *s)
     c->vintr = VINTR_MASKING;     /* guest IF masks only virtual interrupts */
 }
 
+/* npt=0: nesthv shadows the guest's page tables (shadow.c).  The guest must
+ * not see the CR0/CR3/CR4 values the CPU runs with, and each of its TLB
+ * operations must reach the shadow: CR reads and CR3 writes, INVLPG and
+ * #PF are intercepted (15.9, 15.12, 15.14). */
+static void create_shadow(struct hv_vcpu *v, struct hv_svm_vcpu *s)
+{
+    struct vmcb *c = s->vmcb;
+    hvm_shadow_create(v);
+    c->intercept_cr |= (1u << 0) | (1u << 3) | (1u << 4) | (1u << (16 + 3));
+    c->intercept_exc |= 1u << 14;
+    c->intercept_misc1 |= SVM_MISC1(SVM_EXIT_INVLPG);
+    hv_printf("nesthv: svm: VMCB at %lx, nested paging off (npt=0): shadow page tables, "
+              "ASID 1\n", s->vmcb_pa);
+}
+
 static void hv_svm_create(struct hv_vcpu *v, const struct hv_module *m)
 {
-    struct hv_svm_vcpu *s = &svm0;
+    struct hv_svm_vcpu *s = hv_alloc(sizeof *s);
     uint32_t r[4];
     hv_cpuid(0x8000000a, 0, r);
     s->features = r[3];
@@ -122,11 +142,15 @@ static void hv_svm_create(struct hv_vcpu *v, const struct hv_module *m)
     s->vmcb = hv_phys_to_virt(s->vmcb_pa);
     init_intercepts(s);
     init_guest_state(s->vmcb);
-    hvm_build_nested_tables(v, &s->vmcb->n_cr3, false);
-    s->vmcb->np_enable = 1;
     s->vmcb->guest_asid = 1;
-    hv_printf("nesthv: svm: VMCB at %lx, nested page table at %lx, ASID 1\n",
-              s->vmcb_pa, s->vmcb->n_cr3);
+    if (hv_cmdline_has(v->cmdline, "npt=0")) {
+        create_shadow(v, s);
+    } else {
+        hvm_build_nested_tables(v, &s->vmcb->n_cr3, false);
+        s->vmcb->np_enable = 1;
+        hv_printf("nesthv: svm: VMCB at %lx, nested page table at %lx, ASID 1\n",
+                  s->vmcb_pa, s->vmcb->n_cr3);
+    }
     /* Test hook: without the VMRUN intercept the VMCB is illegal (15.5.1). */
     if (hv_cmdline_has(v->cmdline, "hvtest=bad-vm-state")) {
         hv_printf("nesthv: hvtest=bad-vm-state: VMRUN intercept cleared\n");
@@ -155,10 +179,40 @@ static const char *hv_svm_broken_rule(const struct vmcb *c)
 }
 
 /* Guest state nesthv keeps (hvm.h) -> VMCB, then VMRUN, then back. */
-static void load_vmcb(struct hv_vcpu *v, struct vmcb *c)
+/* Shadow paging: the CPU runs with paging on even while the guest has it
+ * off (PAE over an identity shadow, shadow.c), so CR0.PG, CR4.PAE and
+ * EFER.LME differ from what the guest set (and reads, through the
+ * intercepts); CR3 is the shadow's root. */
+static bool load_shadow_state(struct hv_vcpu *v, struct vmcb *c)
 {
     struct hvm_guest *g = v->hvm;
+    const char *why = "";
     if (g->ctl_dirty) {
+        if (!hvm_shadow_mode_changed(v, &why)) {
+            hv_guest_crash(v, "%s", why);
+            return false;
+        }
+        bool paged = g->cr0 & CR0_PG;
+        c->cr0 = paged ? g->cr0 : g->cr0 | CR0_PG;
+        c->cr4 = paged ? g->cr4 : g->cr4 | CR4_PAE;
+        c->efer = (paged ? g->efer : g->efer & ~(EFER_LME | EFER_LMA)) | EFER_SVME;
+        g->ctl_dirty = false;
+    }
+    bool flush;
+    c->cr3 = hvm_shadow_root(v, &flush);
+    c->tlb_control = flush ? 1 : 0;              /* 15.16.1: flush this guest's TLB */
+    if (g->cr2_dirty)
+        c->cr2 = g->cr2, g->cr2_dirty = false;
+    return true;
+}
+
+static bool load_vmcb(struct hv_vcpu *v, struct vmcb *c)
+{
+    struct hvm_guest *g = v->hvm;
+    if (g->shadow) {
+        if (!load_shadow_state(v, c))
+            return false;
+    } else if (g->ctl_dirty) {
         c->cr0 = g->cr0;
         c->cr3 = g->cr3;
         c->cr4 = g->cr4;
@@ -170,6 +224,7 @@ static void load_vmcb(struct hv_vcpu *v, struct vmcb *c)
     c->rflags = g->regs.rflags;
     c->rax = g->regs.rax;
     c->vmcb_clean = 0;
+    return true;
 }
 
 static void save_vmcb(struct hv_vcpu *v, const struct vmcb *c)
@@ -179,7 +234,8 @@ static void save_vmcb(struct hv_vcpu *v, const struct vmcb *c)
     g->regs.rsp = c->rsp;
     g->regs.rflags = c->rflags;
     g->regs.rax = c->rax;
-    g->cr3 = c->cr3;
+    if (!g->shadow)                  /* else CR3 writes exit: g->cr3 is the truth */
+        g->cr3 = c->cr3;
     g->long_mode = (g->efer & EFER_LMA) && (c->cs.attrib & SVM_ATTR_L);
     g->cpl = c->cpl;
 }
@@ -220,14 +276,26 @@ static void translate(struct hv_vcpu *v, struct hv_svm_vcpu *s, struct hv_exit *
         e->insn = e->is_write ? "wrmsr" : "rdmsr";
         e->msr = (uint32_t)v->regs->rcx;
         break;
-    case SVM_EXIT_CR0_WRITE: case SVM_EXIT_CR4_WRITE:
-        e->kind = HV_EXIT_CR, e->is_write = true, e->cr = (unsigned)(code - SVM_EXIT_CR0_WRITE);
+    case SVM_EXIT_CR0_READ: case SVM_EXIT_CR3_READ: case SVM_EXIT_CR4_READ:
+    case SVM_EXIT_CR0_WRITE: case SVM_EXIT_CR3_WRITE: case SVM_EXIT_CR4_WRITE:
+        e->kind = HV_EXIT_CR, e->is_write = code >= SVM_EXIT_CR0_WRITE;
+        e->cr = (unsigned)(code & 15);
         e->gpr = -1;                                     /* vcpu.c decodes MOV CR */
         if ((s->features & SVM_FEAT_DECODE) && (s->features & SVM_FEAT_NRIPS) &&
             (c->exitinfo1 >> 63)) {                      /* 15.33.1: GPR number valid */
             e->gpr = (int)(c->exitinfo1 & 15);
             e->insn_len = (unsigned)(c->next_rip - c->rip);
         }
+        break;
+    case SVM_EXIT_EXCP_PF:               /* 15.12: EXITINFO1 = error code, 2 = CR2 */
+        e->kind = HV_EXIT_EXCEPTION, e->vector = 14, e->has_error = true;
+        e->error = c->exitinfo1, e->cr2 = c->exitinfo2;
+        break;
+    case SVM_EXIT_INVLPG:                /* 15.33.2: EXITINFO1 = the address (decode assists) */
+        e->kind = HV_EXIT_INVLPG, e->insn = "invlpg";
+        e->linear_valid = s->features & SVM_FEAT_DECODE, e->linear = c->exitinfo1;
+        if (s->features & SVM_FEAT_NRIPS)
+            e->insn_len = (unsigned)(c->next_rip - c->rip);
         break;
     case SVM_EXIT_NPF:                                   /* 15.25.6: EXITINFO2 = gPA */
         e->kind = HV_EXIT_NPF, e->gpa = c->exitinfo2, e->is_write = c->exitinfo1 & 2;
@@ -250,7 +318,11 @@ static void hv_svm_run_guest(struct hv_vcpu *v, struct hv_exit *e)
 {
     struct hv_svm_vcpu *s = v->hvm->arch;
     struct vmcb *c = s->vmcb;
-    load_vmcb(v, c);
+    if (!load_vmcb(v, c)) {
+        memset(e, 0, sizeof *e);
+        e->kind = HV_EXIT_ENTRY_FAIL;
+        return;
+    }
     hv_svm_run(s->vmcb_pa, v->regs, s->host_save_pa);
     save_vmcb(v, c);
     c->eventinj = 0;

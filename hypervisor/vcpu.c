@@ -24,7 +24,7 @@
 static const char *const exit_names[HV_EXIT_NR_KINDS] = {
     "hypercall", "exception", "software interrupt", "interrupt", "cpuid", "hlt",
     "i/o", "msr", "cr access", "privileged instruction", "nested page fault",
-    "interrupt window", "triple fault", "vm entry failure",
+    "interrupt window", "triple fault", "vm entry failure", "invlpg",
 };
 
 const char *hv_exit_name(enum hv_exit_kind k)
@@ -32,16 +32,17 @@ const char *hv_exit_name(enum hv_exit_kind k)
     return k < HV_EXIT_NR_KINDS ? exit_names[k] : "?";
 }
 
-static struct hv_vcpu *current_vcpu;
+struct hv_pcpu hv_pcpu;
 
 /* One tick of the local APIC timer (10 ms), in guest or in nesthv. */
 void hv_timer_tick(void)
 {
     hv_ticks++;
-    if (current_vcpu && current_vcpu->pv)
-        pv_timer_tick(current_vcpu);
-    if (current_vcpu && current_vcpu->hvm)
-        hvm_timer_tick(current_vcpu);
+    struct hv_vcpu *v = hv_pcpu.running;
+    if (v && v->pv)
+        pv_timer_tick(v);
+    if (v && v->hvm)
+        hvm_timer_tick(v);
 }
 
 void hv_guest_crash(struct hv_vcpu *v, const char *fmt, ...)
@@ -200,6 +201,41 @@ static void handle_npf(struct hv_vcpu *v, const struct hv_exit *e)
                    e->is_write ? "write" : "read", v->regs->rip, why);
 }
 
+/* Shadow paging (shadow.c): a #PF exit is nesthv's (the shadow lacked the
+ * entry: filled, the guest goes on), the guest's (its own tables fault:
+ * reflected with its CR2), or an access to a device page (MMIO, as a nested
+ * page fault would be with EPT/NPT). */
+static void handle_shadow_pf(struct hv_vcpu *v, const struct hv_exit *e)
+{
+    uint64_t gpa;
+    uint32_t error;
+    switch (hvm_shadow_page_fault(v, e->cr2, (uint32_t)e->error, &gpa, &error)) {
+    case HVM_SHADOW_FIXED:
+        break;
+    case HVM_SHADOW_REFLECT:
+        v->hvm->cr2 = e->cr2;
+        v->hvm->cr2_dirty = true;
+        v->backend->inject(v, 14, true, error);
+        break;
+    case HVM_SHADOW_MMIO: {
+        struct hv_exit npf = *e;
+        npf.kind = HV_EXIT_NPF, npf.gpa = gpa, npf.is_write = e->error & 2;
+        handle_npf(v, &npf);
+        break;
+    }
+    }
+}
+
+static void handle_invlpg(struct hv_vcpu *v, const struct hv_exit *e)
+{
+    if (!v->hvm || !v->hvm->shadow || !e->insn_len) {
+        hv_guest_crash(v, "invlpg at rip %lx: not intercepted for this guest", v->regs->rip);
+        return;
+    }
+    hvm_shadow_invlpg(v, e->linear, !e->linear_valid);
+    v->regs->rip += e->insn_len;
+}
+
 static void emulate_privileged(struct hv_vcpu *v, const struct hv_exit *e)
 {
     switch (e->kind) {
@@ -291,7 +327,13 @@ static void handle_exit(struct hv_vcpu *v, const struct hv_exit *e)
         v->backend->hypercall(v);
         break;
     case HV_EXIT_EXCEPTION:
-        v->backend->inject(v, e->vector, e->has_error, e->error);
+        if (e->vector == 14 && v->hvm && v->hvm->shadow)
+            handle_shadow_pf(v, e);
+        else
+            v->backend->inject(v, e->vector, e->has_error, e->error);
+        break;
+    case HV_EXIT_INVLPG:
+        handle_invlpg(v, e);
         break;
     case HV_EXIT_SOFTINT:
         v->backend->inject(v, e->vector, false, 0);
@@ -342,7 +384,7 @@ static uint64_t total_exits(const struct hv_vcpu *v)
 void hv_vcpu_loop(struct hv_vcpu *v)
 {
     struct hv_exit e;
-    current_vcpu = v;
+    hv_pcpu.running = v;
     v->state = HV_VCPU_RUNNING;
     while (v->state == HV_VCPU_RUNNING) {
         v->backend->run(v, &e);
@@ -350,7 +392,7 @@ void hv_vcpu_loop(struct hv_vcpu *v)
         if (v->state == HV_VCPU_RUNNING)
             v->backend->deliver_events(v);
     }
-    current_vcpu = NULL;
+    hv_pcpu.running = NULL;
     hv_printf("nesthv: exits:");
     for (unsigned k = 0; k < HV_EXIT_NR_KINDS; k++)
         if (v->exits[k])
@@ -358,6 +400,8 @@ void hv_vcpu_loop(struct hv_vcpu *v)
     hv_printf(" total %lu\n", total_exits(v));
     if (v->backend->print_exit_reasons)
         v->backend->print_exit_reasons(v);
+    if (v->hvm && v->hvm->shadow)
+        hvm_shadow_print(v);
     if (v->pv)
         pv_integrity_check(v);
     if (v->state == HV_VCPU_CRASHED)

@@ -24,8 +24,6 @@
 #include "hvm.h"
 #include "hv_vmx.h"
 
-static struct hv_vmx_vcpu vmx0;
-
 /* hvm_entry.S */
 int hv_vmx_run(struct hv_regs *regs, int launched);
 extern char hv_vmx_exit[];
@@ -72,11 +70,12 @@ void hv_vmwrite(uint32_t field, uint64_t value)
 
 /* Usable: VMX with EPT and unrestricted guest (main.c names what is
  * missing).  The capability MSRs exist only when CPUID says VMX. */
-static bool hv_vmx_usable(void)
+static bool hv_vmx_usable(const char *cmdline)
 {
     if (!hv_cpu_has_vmx() || !(hv_rdmsr(MSR_IA32_VMX_PROCBASED_CTLS) >> 32 & PROC_SECONDARY))
         return false;
     uint64_t may = hv_rdmsr(MSR_IA32_VMX_PROCBASED_CTLS2) >> 32;
+    (void)cmdline;
     return (may & PROC2_ENABLE_EPT) && (may & PROC2_UNRESTRICTED);
 }
 
@@ -259,7 +258,7 @@ static void setup_guest_state(void)
 
 static void hv_vmx_create(struct hv_vcpu *v, const struct hv_module *m)
 {
-    struct hv_vmx_vcpu *x = &vmx0;
+    struct hv_vmx_vcpu *x = hv_alloc(sizeof *x);
     hv_vmx_enable(x);
     hvm_create(v, m);
     v->hvm->arch = x;

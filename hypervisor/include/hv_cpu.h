@@ -51,6 +51,13 @@ struct hv_regs *hv_enter_guest(struct hv_regs *guest);
 void hv_apic_init(unsigned period_us);
 void hv_apic_eoi(void);
 extern volatile uint64_t hv_ticks;
+
+/* What belongs to the physical CPU nesthv runs on, not to a guest: the vCPU
+ * it is running now (NULL while none is), which the timer interrupt needs.
+ * Everything per guest or per nesting level hangs off struct hv_vcpu. */
+struct hv_vcpu;
+struct hv_pcpu { struct hv_vcpu *running; };
+extern struct hv_pcpu hv_pcpu;
 void hv_timer_tick(void);              /* vcpu.c: one tick of virtual time */
 
 static inline void hv_sti_hlt_cli(void)

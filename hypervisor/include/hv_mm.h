@@ -67,6 +67,9 @@ void hv_frames_reserve(uint64_t base, uint64_t len);
 void hv_frames_done(void);
 uint64_t hv_frame_alloc(void);               /* pfn of a zeroed frame, or panic */
 uint64_t hv_frame_alloc_contig(uint64_t n);  /* first pfn of n zeroed frames */
+/* Zeroed memory for a structure nesthv keeps per guest or per level (a vCPU,
+ * a VMCB's companion state): whole frames, never freed. */
+void *hv_alloc(size_t bytes);
 uint64_t hv_frames_max_pfn(void);
 uint64_t hv_frames_free_count(void);
 void hv_paging_init(void);

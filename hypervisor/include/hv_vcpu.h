@@ -40,6 +40,7 @@ enum hv_exit_kind {
     HV_EXIT_INTR_WINDOW,   /* the guest can take an interrupt now (VMX, SVM) */
     HV_EXIT_SHUTDOWN,      /* triple fault in the guest (VMX, SVM) */
     HV_EXIT_ENTRY_FAIL,    /* VM entry refused; the backend printed why */
+    HV_EXIT_INVLPG,        /* shadow paging: linear (if linear_valid) */
     HV_EXIT_NR_KINDS
 };
 
@@ -59,6 +60,8 @@ struct hv_exit {
     int gpr;               /* CR: the general register (0..15), -1 = decode it */
     bool is_string;        /* IO: INS/OUTS (not emulated) */
     const char *reason;    /* the architecture's name for the exit, for the log */
+    uint64_t linear;       /* INVLPG: the address, when the CPU names it */
+    bool linear_valid;
 };
 
 enum hv_vcpu_state { HV_VCPU_RUNNING, HV_VCPU_SHUTDOWN, HV_VCPU_CRASHED };
@@ -67,7 +70,8 @@ struct hv_vcpu;
 
 struct hv_backend {
     const char *name;
-    bool (*cpu_has)(void);                       /* CPUID says the hardware can */
+    bool (*cpu_has)(const char *cmdline);        /* CPUID says the hardware can
+                                                    (with the options asked for) */
     bool built;                                  /* this nesthv has the code */
     void (*create)(struct hv_vcpu *v, const struct hv_module *guest);
     void (*run)(struct hv_vcpu *v, struct hv_exit *e);

@@ -1,8 +1,10 @@
 /* hv_vmx.h - the VT-x backend's internal interface (vmx.c, vmx_check.c).
  *
- * struct hv_vmx_vcpu is what nesthv remembers beside the VMCS: the capability
- * MSRs it read once, the control words it chose (so toggling interrupt-
- * window exiting needs no VMREAD), and the exit counts by reason.
+ * struct hv_vmx_vcpu (one per guest, allocated with it; its VMCS is vmcs01
+ * in the Turtles naming, L0's VMCS for its guest L1) is what nesthv
+ * remembers beside the VMCS: the capability MSRs it read once, the control
+ * words it chose (so toggling interrupt-window exiting needs no VMREAD),
+ * and the exit counts by reason.
  */
 #ifndef HV_VMX_H
 #define HV_VMX_H

@@ -52,6 +52,11 @@ struct hvm_lapic {                 /* xAPIC registers nesthv models (SDM 3A 11.4
 
 struct hvm_com1 { uint8_t ier, lcr, mcr, scr, dll, dlm; };
 
+struct hvm_shadow;                 /* shadow.c: shadow paging (npt=0 / ept=0) */
+struct hvm_shadow_counts {         /* printed at shutdown */
+    uint64_t faults, fills, reflected, mmio, invlpg, flushes, pool_flushes, max_tables;
+};
+
 struct hvm_guest {
     uint64_t mem_pa, mem_size;     /* host-physical base, bytes */
     struct hv_regs regs;           /* rip, rflags, rsp and the 15 GPRs */
@@ -62,6 +67,9 @@ struct hvm_guest {
     struct hvm_lapic lapic;
     struct hvm_com1 com1;
     uint8_t pic_mask[2];
+    struct hvm_shadow *shadow;     /* NULL: EPT/NPT translate guest-physical */
+    uint64_t cr2;                  /* shadow paging: the guest's CR2 to load ... */
+    bool cr2_dirty;                /* ... before the next entry */
     void *arch;                    /* struct hv_vmx_vcpu / struct hv_svm_vcpu */
 };
 
@@ -70,6 +78,20 @@ void hvm_create(struct hv_vcpu *v, const struct hv_module *m);
 void *hvm_gpa_ptr(struct hv_vcpu *v, uint64_t gpa, uint64_t len);   /* NULL: not RAM */
 int hvm_read_gva(struct hv_vcpu *v, uint64_t gva, void *dst, uint64_t n);
 void hvm_build_nested_tables(struct hv_vcpu *v, uint64_t *root_pa, bool ept);
+
+/* shadow.c: shadow paging.  The backend runs the guest with
+ * hvm_shadow_root() as CR3 (flushing the guest's TLB when told), calls
+ * hvm_shadow_mode_changed() when CR0/CR3/CR4/EFER changed, and turns #PF
+ * exits into HV_EXIT_EXCEPTION vector 14 for vcpu.c, which asks
+ * hvm_shadow_page_fault() what they mean. */
+enum hvm_shadow_result { HVM_SHADOW_FIXED, HVM_SHADOW_REFLECT, HVM_SHADOW_MMIO };
+void hvm_shadow_create(struct hv_vcpu *v);
+bool hvm_shadow_mode_changed(struct hv_vcpu *v, const char **why);
+uint64_t hvm_shadow_root(struct hv_vcpu *v, bool *tlb_flush);
+enum hvm_shadow_result hvm_shadow_page_fault(struct hv_vcpu *v, uint64_t gva, uint32_t error,
+                                             uint64_t *gpa, uint32_t *guest_error);
+void hvm_shadow_invlpg(struct hv_vcpu *v, uint64_t gva, bool all);
+void hvm_shadow_print(struct hv_vcpu *v);
 
 /* hvm_insn.c: the few instructions the common handlers must decode */
 struct hvm_insn {
