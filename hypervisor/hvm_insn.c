@@ -9,6 +9,7 @@
  *
  *   0F 22 /r      MOV CRn, r64/r32       (SDM Vol. 2B "MOV-Move to/from
  *   0F 20 /r      MOV r64/r32, CRn        Control Registers")
+ *   0F 01 /7      INVLPG m               (its length, for SVM without NRIPS)
  *   89 /r         MOV r/m, r             store   (mod != 3)
  *   8B /r         MOV r, r/m             load
  *   C7 /0 id      MOV r/m32, imm32       store of an immediate
@@ -83,6 +84,11 @@ bool hvm_decode(struct hv_vcpu *v, struct hvm_insn *d, const char **why)
         d->len = i + 2;
         return true;
     }
+    if (op == 0x0f && b[i] == 0x01 && (b[i + 1] >> 3 & 7) == 7 && b[i + 1] >> 6 != 3) {
+        d->op = HVM_INVLPG;
+        d->len = i + 1 + modrm_len(&b[i + 1]);
+        return true;
+    }
     uint8_t m = b[i];
     d->reg = (m >> 3 & 7) | (rex & 4 ? 8 : 0);
     d->size = osize;
@@ -104,6 +110,6 @@ bool hvm_decode(struct hv_vcpu *v, struct hvm_insn *d, const char **why)
         d->len = i + (v->hvm->long_mode ? 8 : 4);
         return true;
     }
-    *why = "not one of the instructions nesthv emulates (MOV CR, MOV r/m)";
+    *why = "not one of the instructions nesthv emulates (MOV CR, INVLPG, MOV r/m)";
     return false;
 }

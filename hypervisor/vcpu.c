@@ -226,14 +226,19 @@ static void handle_shadow_pf(struct hv_vcpu *v, const struct hv_exit *e)
     }
 }
 
+/* INVLPG (shadow paging only): drop the shadow's entry.  Without NRIPS
+ * (SVM) the length comes from decoding the instruction. */
 static void handle_invlpg(struct hv_vcpu *v, const struct hv_exit *e)
 {
-    if (!v->hvm || !v->hvm->shadow || !e->insn_len) {
-        hv_guest_crash(v, "invlpg at rip %lx: not intercepted for this guest", v->regs->rip);
+    struct hvm_insn d = { .len = e->insn_len };
+    const char *why = "not intercepted for this guest";
+    if (!v->hvm || !v->hvm->shadow ||
+        (!d.len && (!hvm_decode(v, &d, &why) || d.op != HVM_INVLPG))) {
+        hv_guest_crash(v, "invlpg at rip %lx: %s", v->regs->rip, why);
         return;
     }
     hvm_shadow_invlpg(v, e->linear, !e->linear_valid);
-    v->regs->rip += e->insn_len;
+    v->regs->rip += d.len;
 }
 
 static void emulate_privileged(struct hv_vcpu *v, const struct hv_exit *e)

@@ -15,7 +15,9 @@
  *            external interrupts and NMIs, VMCALL (always)
  *   EPT      guest-physical -> host-physical tables (hvm.c), VPID 1,
  *            "unrestricted guest" so the guest may start in protected mode
- *            with paging off, as Multiboot leaves it
+ *            with paging off, as Multiboot leaves it; or, with ept=0,
+ *            shadow paging (shadow.c): CR3 loads and stores, INVLPG and #PF
+ *            exit, and the guest runs paged even while it believes not
  *   run      hvm_entry.S: VMLAUNCH once, VMRESUME after
  *   exits    basic exit reason (Appendix C) -> struct hv_exit
  *   failure  a failed entry prints the VM-instruction error or the exit
@@ -75,7 +77,8 @@ static bool hv_vmx_usable(const char *cmdline)
     if (!hv_cpu_has_vmx() || !(hv_rdmsr(MSR_IA32_VMX_PROCBASED_CTLS) >> 32 & PROC_SECONDARY))
         return false;
     uint64_t may = hv_rdmsr(MSR_IA32_VMX_PROCBASED_CTLS2) >> 32;
-    (void)cmdline;
+    if (hv_cmdline_has(cmdline, "ept=0"))
+        return true;                     /* shadow paging needs no secondary controls */
     return (may & PROC2_ENABLE_EPT) && (may & PROC2_UNRESTRICTED);
 }
 
@@ -136,21 +139,29 @@ static void setup_controls(struct hv_vmx_vcpu *x, struct hv_vcpu *v)
     bool t = x->basic & VMX_BASIC_TRUE_CTLS;
     x->pin = adjust("pin-based", t ? MSR_IA32_VMX_TRUE_PINBASED_CTLS : MSR_IA32_VMX_PINBASED_CTLS,
                     0, PIN_EXTINT_EXITING | PIN_NMI_EXITING);
+    bool shadow = v->hvm->shadow;
     x->proc = adjust("processor-based", t ? MSR_IA32_VMX_TRUE_PROCBASED_CTLS :
                      MSR_IA32_VMX_PROCBASED_CTLS, 0, PROC_HLT_EXITING | PROC_USE_IO_BITMAPS |
-                     PROC_USE_MSR_BITMAPS | PROC_SECONDARY);
-    x->proc2 = adjust("secondary processor-based", MSR_IA32_VMX_PROCBASED_CTLS2, 0,
-                      PROC2_ENABLE_EPT | PROC2_ENABLE_VPID | PROC2_UNRESTRICTED);
+                     PROC_USE_MSR_BITMAPS | (shadow ? PROC_INVLPG_EXITING |
+                     PROC_CR3_LOAD_EXITING | PROC_CR3_STORE_EXITING : PROC_SECONDARY));
+    /* Shadow paging: no EPT, so no unrestricted guest; no VPID either, so
+     * every entry and exit flushes the guest's TLB (28.3.3.1) and a changed
+     * shadow needs no INVVPID. */
+    x->proc2 = shadow ? 0 : adjust("secondary processor-based", MSR_IA32_VMX_PROCBASED_CTLS2,
+                                   0, PROC2_ENABLE_EPT | PROC2_ENABLE_VPID | PROC2_UNRESTRICTED);
     x->exit = adjust("VM-exit", t ? MSR_IA32_VMX_TRUE_EXIT_CTLS : MSR_IA32_VMX_EXIT_CTLS, 0,
                      EXIT_HOST_64BIT | EXIT_SAVE_EFER | EXIT_LOAD_EFER);
     x->entry = adjust("VM-entry", t ? MSR_IA32_VMX_TRUE_ENTRY_CTLS : MSR_IA32_VMX_ENTRY_CTLS,
                       0, ENTRY_LOAD_EFER) & ~ENTRY_IA32E_GUEST;
     hv_vmwrite(PIN_BASED_CONTROLS, x->pin);
     hv_vmwrite(PROC_BASED_CONTROLS, x->proc);
-    hv_vmwrite(PROC_BASED_CONTROLS2, x->proc2);
+    if (x->proc & PROC_SECONDARY)
+        hv_vmwrite(PROC_BASED_CONTROLS2, x->proc2);
     hv_vmwrite(EXIT_CONTROLS, x->exit);
     hv_vmwrite(ENTRY_CONTROLS, x->entry);
-    hv_vmwrite(EXCEPTION_BITMAP, 0);
+    hv_vmwrite(EXCEPTION_BITMAP, shadow ? 1u << 14 : 0);   /* #PF: every one (mask 0 = match 0) */
+    hv_vmwrite(PF_ERROR_MASK, 0);
+    hv_vmwrite(PF_ERROR_MATCH, 0);
     hv_vmwrite(CR3_TARGET_COUNT, 0);
     hv_vmwrite(CR0_GUEST_HOST_MASK, ~0ULL);         /* every CR0/CR4 write exits */
     hv_vmwrite(CR4_GUEST_HOST_MASK, ~0ULL);
@@ -167,6 +178,11 @@ static void setup_controls(struct hv_vmx_vcpu *x, struct hv_vcpu *v)
     hv_vmwrite(IO_BITMAP_B, (io + 1) << 12);
     hv_vmwrite(MSR_BITMAP, msr << 12);
 
+    if (shadow) {
+        hv_printf("nesthv: vmx: VMCS revision %lx, %s controls, EPT off (ept=0): shadow page "
+                  "tables, no VPID\n", x->basic & 0x7fffffff, t ? "TRUE_*" : "default");
+        return;
+    }
     uint64_t ept_cap = hv_rdmsr(MSR_IA32_VMX_EPT_VPID_CAP), root;
     if (!(ept_cap & EPT_CAP_WALK4)) {
         hv_printf("nesthv: error: vmx: EPT without 4-level walks (IA32_VMX_EPT_VPID_CAP)\n");
@@ -262,6 +278,8 @@ static void hv_vmx_create(struct hv_vcpu *v, const struct hv_module *m)
     hv_vmx_enable(x);
     hvm_create(v, m);
     v->hvm->arch = x;
+    if (hv_cmdline_has(v->cmdline, "ept=0"))
+        hvm_shadow_create(v);
     setup_controls(x, v);
     setup_host_state();
     setup_guest_state();
@@ -275,24 +293,58 @@ static void hv_vmx_create(struct hv_vcpu *v, const struct hv_module *m)
 /* Guest state nesthv keeps (hvm.h) -> VMCS.  With unrestricted guest,
  * CR0.PE and CR0.PG are free (26.3.1.1); every other fixed bit is forced,
  * and the guest reads its own value through the read shadow. */
-static void load_vmcs(struct hv_vcpu *v, struct hv_vmx_vcpu *x)
+/* Shadow paging: without unrestricted guest CR0.PE and PG must be 1
+ * (26.3.1.1), so while the guest has paging off the CPU runs with PAE paging
+ * over an identity shadow (shadow.c); the read shadows keep showing the
+ * guest its own CR0/CR4, and CR3 reads exit.  The guest's CR2 is the CPU's:
+ * VM entry does not load it, so a reflected #PF's address is written here. */
+static bool load_shadow_state(struct hv_vcpu *v, uint64_t *cr0, uint64_t *cr4, uint64_t *efer)
+{
+    struct hvm_guest *g = v->hvm;
+    const char *why = "";
+    if (!hvm_shadow_mode_changed(v, &why)) {
+        hv_guest_crash(v, "%s", why);
+        return false;
+    }
+    if (!(g->cr0 & CR0_PG)) {
+        *cr0 |= CR0_PG;
+        *cr4 |= CR4_PAE;
+        *efer &= ~(EFER_LME | EFER_LMA);
+    }
+    return true;
+}
+
+static bool load_vmcs(struct hv_vcpu *v, struct hv_vmx_vcpu *x)
 {
     struct hvm_guest *g = v->hvm;
     if (g->ctl_dirty) {
-        uint64_t f0 = x->cr0_fixed0 & ~(CR0_PE | CR0_PG);
-        hv_vmwrite(GUEST_CR0, (g->cr0 | f0) & x->cr0_fixed1);
+        uint64_t cr0 = g->cr0, cr4 = g->cr4, efer = g->efer;
+        if (g->shadow && !load_shadow_state(v, &cr0, &cr4, &efer))
+            return false;
+        uint64_t f0 = x->cr0_fixed0 & ~(g->shadow ? 0 : CR0_PE | CR0_PG);
+        hv_vmwrite(GUEST_CR0, (cr0 | f0) & x->cr0_fixed1);
         hv_vmwrite(CR0_READ_SHADOW, g->cr0);
-        hv_vmwrite(GUEST_CR4, (g->cr4 | x->cr4_fixed0) & x->cr4_fixed1);
+        hv_vmwrite(GUEST_CR4, (cr4 | x->cr4_fixed0) & x->cr4_fixed1);
         hv_vmwrite(CR4_READ_SHADOW, g->cr4);
-        hv_vmwrite(GUEST_CR3, g->cr3);
-        hv_vmwrite(GUEST_IA32_EFER, g->efer);
+        if (!g->shadow)
+            hv_vmwrite(GUEST_CR3, g->cr3);
+        hv_vmwrite(GUEST_IA32_EFER, efer);
         /* 26.3.1.1: "IA-32e mode guest" must equal EFER.LMA */
-        hv_vmwrite(ENTRY_CONTROLS, g->efer & EFER_LMA ? x->entry | ENTRY_IA32E_GUEST : x->entry);
+        hv_vmwrite(ENTRY_CONTROLS, efer & EFER_LMA ? x->entry | ENTRY_IA32E_GUEST : x->entry);
         g->ctl_dirty = false;
+    }
+    if (g->shadow) {
+        bool flush;                      /* no VPID: every entry flushes already */
+        hv_vmwrite(GUEST_CR3, hvm_shadow_root(v, &flush));
+        if (g->cr2_dirty) {
+            __asm__ volatile("mov %0, %%cr2" : : "r"(g->cr2));
+            g->cr2_dirty = false;
+        }
     }
     hv_vmwrite(GUEST_RIP, g->regs.rip);
     hv_vmwrite(GUEST_RSP, g->regs.rsp);
     hv_vmwrite(GUEST_RFLAGS, g->regs.rflags);
+    return true;
 }
 
 static void save_vmcs(struct hv_vcpu *v)
@@ -301,7 +353,8 @@ static void save_vmcs(struct hv_vcpu *v)
     g->regs.rip = hv_vmread(GUEST_RIP);
     g->regs.rsp = hv_vmread(GUEST_RSP);
     g->regs.rflags = hv_vmread(GUEST_RFLAGS);
-    g->cr3 = hv_vmread(GUEST_CR3);
+    if (!g->shadow)                      /* else CR3 loads exit: g->cr3 is the truth */
+        g->cr3 = hv_vmread(GUEST_CR3);
     g->long_mode = (g->efer & EFER_LMA) && (hv_vmread(GUEST_CS_AR) & (1u << 13));
     g->cpl = hv_vmread(GUEST_SS_AR) >> 5 & 3;            /* SS.DPL is the CPL (26.3.1.2) */
 }
@@ -334,6 +387,23 @@ static void translate_io(struct hv_exit *e, uint64_t q)
     e->insn = e->is_write ? "out" : "in";
 }
 
+/* Exit reason 0: an NMI, or an exception the bitmap asked for (#PF under
+ * shadow paging): interruption information (24.9.2), error code, and for
+ * #PF the address in the qualification (28.2.1; CR2 is not yet written). */
+static void translate_exception(struct hv_exit *e)
+{
+    uint32_t info = (uint32_t)hv_vmread(EXIT_INTR_INFO);
+    if ((info >> 8 & 7) == 2) {          /* type 2: NMI */
+        e->kind = HV_EXIT_INTERRUPT;
+        return;
+    }
+    e->kind = HV_EXIT_EXCEPTION, e->vector = info & 0xff;
+    e->has_error = info & INTR_ERR_VALID;
+    e->error = e->has_error ? hv_vmread(EXIT_INTR_ERROR) : 0;
+    if (e->vector == 14)
+        e->cr2 = hv_vmread(EXIT_QUALIFICATION);
+}
+
 /* Basic exit reason -> exit kind (Appendix C). */
 static void translate(struct hv_vcpu *v, struct hv_vmx_vcpu *x, struct hv_exit *e, uint32_t reason)
 {
@@ -348,8 +418,12 @@ static void translate(struct hv_vcpu *v, struct hv_vmx_vcpu *x, struct hv_exit *
         return;
     }
     switch (basic) {
-    case VMX_EXIT_EXCEPTION_NMI: case VMX_EXIT_EXTERNAL_INTERRUPT:
-        e->kind = HV_EXIT_INTERRUPT; break;
+    case VMX_EXIT_EXCEPTION_NMI: translate_exception(e); break;
+    case VMX_EXIT_EXTERNAL_INTERRUPT: e->kind = HV_EXIT_INTERRUPT; break;
+    case VMX_EXIT_INVLPG:        /* 28.2.1: the qualification is the address */
+        e->kind = HV_EXIT_INVLPG, e->insn = "invlpg";
+        e->linear = hv_vmread(EXIT_QUALIFICATION), e->linear_valid = true;
+        break;
     case VMX_EXIT_INTERRUPT_WINDOW: e->kind = HV_EXIT_INTR_WINDOW; break;
     case VMX_EXIT_TRIPLE_FAULT: e->kind = HV_EXIT_SHUTDOWN; break;
     case VMX_EXIT_CPUID:  e->kind = HV_EXIT_CPUID; break;
@@ -375,7 +449,11 @@ static void translate(struct hv_vcpu *v, struct hv_vmx_vcpu *x, struct hv_exit *
 static void hv_vmx_run_guest(struct hv_vcpu *v, struct hv_exit *e)
 {
     struct hv_vmx_vcpu *x = v->hvm->arch;
-    load_vmcs(v, x);
+    if (!load_vmcs(v, x)) {
+        memset(e, 0, sizeof *e);
+        e->kind = HV_EXIT_ENTRY_FAIL;
+        return;
+    }
     if (hv_vmx_run(v->regs, x->launched)) {
         hv_vmx_explain_entry_failure(x, 0, 0);
         memset(e, 0, sizeof *e);

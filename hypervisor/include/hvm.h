@@ -95,7 +95,7 @@ void hvm_shadow_print(struct hv_vcpu *v);
 
 /* hvm_insn.c: the few instructions the common handlers must decode */
 struct hvm_insn {
-    enum { HVM_MOV_TO_CR, HVM_MOV_FROM_CR, HVM_STORE, HVM_LOAD, HVM_STORE_IMM } op;
+    enum { HVM_MOV_TO_CR, HVM_MOV_FROM_CR, HVM_INVLPG, HVM_STORE, HVM_LOAD, HVM_STORE_IMM } op;
     unsigned len, size, reg, cr;   /* size in bytes; reg/cr numbers */
     uint64_t imm;
 };

@@ -77,7 +77,8 @@
     X(GUEST_IA32_EFER, 0x2806)                                                \
     X(HOST_IA32_EFER, 0x2c02)                                                 \
     X(PIN_BASED_CONTROLS, 0x4000) X(PROC_BASED_CONTROLS, 0x4002)              \
-    X(EXCEPTION_BITMAP, 0x4004) X(CR3_TARGET_COUNT, 0x400a)                   \
+    X(EXCEPTION_BITMAP, 0x4004) X(PF_ERROR_MASK, 0x4006)                      \
+    X(PF_ERROR_MATCH, 0x4008) X(CR3_TARGET_COUNT, 0x400a)                     \
     X(EXIT_CONTROLS, 0x400c) X(EXIT_MSR_STORE_COUNT, 0x400e)                  \
     X(EXIT_MSR_LOAD_COUNT, 0x4010) X(ENTRY_CONTROLS, 0x4012)                  \
     X(ENTRY_MSR_LOAD_COUNT, 0x4014) X(ENTRY_INTR_INFO, 0x4016)                \

@@ -90,6 +90,7 @@ static inline uint64_t pte_pfn(uint64_t pte) { return ops->mfn_to_pfn((pte & PTE
 /* bench.c: the benchmark mode ("bench=N" on the command line) */
 extern const char *guest_cmdline;
 void bench_maybe_run(void);
+void ptcheck_maybe_run(void);      /* ptcheck.c: "ptcheck" on the command line */
 
 /* main.c */
 void trap(struct trapframe *tf);

@@ -28,6 +28,7 @@ void kmain(int pv, uint64_t info)
     ops->set_kernel_stack(kstack_top());
     kprintf("guest: trap table installed\n");
     bench_maybe_run();                      /* only with "bench=N" (bench.c) */
+    ptcheck_maybe_run();                    /* only with "ptcheck" (ptcheck.c) */
     tasks_create(2);
     ops->timer_start(10);
     kprintf("guest: timer started, running tasks\n");
