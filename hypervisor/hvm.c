@@ -105,8 +105,10 @@ struct mb1_header {
     uint32_t header_addr, load_addr, load_end_addr, bss_end_addr, entry_addr;
 };
 
-/* Load the guest by its Multiboot 1 address fields; return the entry. */
-static uint32_t load_multiboot(struct hv_vcpu *v, const uint8_t *img, uint64_t size)
+/* Load the guest by its Multiboot 1 address fields; return the entry and
+ * where its image ends (bss included). */
+static uint32_t load_multiboot(struct hv_vcpu *v, const uint8_t *img, uint64_t size,
+                               uint64_t *end)
 {
     for (uint64_t off = 0; off + sizeof(struct mb1_header) <= size && off < 8192; off += 4) {
         const struct mb1_header *h = (const void *)(img + off);
@@ -121,26 +123,68 @@ static uint32_t load_multiboot(struct hv_vcpu *v, const uint8_t *img, uint64_t s
             hv_panic("guest image: Multiboot address fields outside the image or guest RAM");
         memcpy(dst, img + file_off, len);
         memset(dst + len, 0, h->bss_end_addr - h->load_end_addr);
+        *end = h->bss_end_addr;
         return h->entry_addr;
     }
     hv_panic("guest image: no Multiboot 1 header with address fields in its first 8 KiB");
 }
 
-/* Multiboot information (spec 3.3): flags, mem_lower, mem_upper, ...,
- * cmdline at offset 16. */
-static void build_mbi(struct hv_vcpu *v, const char *cmdline)
+/* A string into guest memory, at most 255 bytes. */
+static uint32_t put_string(struct hv_vcpu *v, uint64_t gpa, const char *s)
 {
-    uint32_t *mbi = hvm_gpa_ptr(v, HVM_MBI_GPA, 0x200);
-    char *cl = (char *)mbi + 0x100;
-    mbi[0] = (1u << 0) | (1u << 2);          /* mem_* valid, cmdline valid */
-    mbi[1] = 639;
-    mbi[2] = (uint32_t)((v->hvm->mem_size >> 10) - 1024);
-    size_t n = cmdline ? strlen(cmdline) : 0;
+    char *d = hvm_gpa_ptr(v, gpa, 0x100);
+    size_t n = s ? strlen(s) : 0;
     if (n > 0xff)
         n = 0xff;
-    memcpy(cl, cmdline ? cmdline : "", n);
-    cl[n] = 0;
-    mbi[4] = (uint32_t)(HVM_MBI_GPA + 0x100);
+    memcpy(d, s ? s : "", n);
+    d[n] = 0;
+    return (uint32_t)gpa;
+}
+
+/* The guest's own modules (nesthv's modules after the first), copied after
+ * its image as a Multiboot loader would, listed at 0x9300 (spec 3.3:
+ * start, end, string, reserved), their strings from 0x9400. */
+static void load_modules(struct hv_vcpu *v, uint32_t *mbi, uint64_t end)
+{
+    uint32_t *list = hvm_gpa_ptr(v, HVM_MBI_GPA + 0x300, 0x100);
+    uint64_t at = HV_ALIGN_UP(end, HV_PAGE_SIZE);
+    unsigned n = v->nr_more_mods < 3 ? v->nr_more_mods : 3;
+    for (unsigned i = 0; i < n; i++) {
+        const struct hv_module *m = &v->more_mods[i];
+        uint64_t len = m->end - m->start;
+        void *dst = hvm_gpa_ptr(v, at, len);
+        if (!dst)
+            hv_panic("guest module %u (%lu bytes) does not fit in guest RAM", i + 1, len);
+        memcpy(dst, hv_phys_to_virt(m->start), len);
+        list[4 * i] = (uint32_t)at;
+        list[4 * i + 1] = (uint32_t)(at + len);
+        list[4 * i + 2] = put_string(v, HVM_MBI_GPA + 0x400 + 0x100 * i, m->cmdline);
+        list[4 * i + 3] = 0;
+        at = HV_ALIGN_UP(at + len, HV_PAGE_SIZE);
+    }
+    mbi[0] |= 1u << 3;
+    mbi[5] = n;
+    mbi[6] = (uint32_t)(HVM_MBI_GPA + 0x300);
+}
+
+/* Multiboot information (spec 3.3): flags, mem_lower, mem_upper, ...,
+ * cmdline at offset 16, modules (when nesthv has more than the guest's
+ * image), and a memory map (0x9200: the 640 KiB below the BIOS area and
+ * everything above 1 MiB), which nesthv itself needs when it is the guest. */
+static void build_mbi(struct hv_vcpu *v, const char *cmdline, uint64_t end)
+{
+    uint32_t *mbi = hvm_gpa_ptr(v, HVM_MBI_GPA, 0x200);
+    mbi[0] = (1u << 0) | (1u << 2) | (1u << 6);  /* mem_*, cmdline, mmap */
+    mbi[1] = 639;
+    mbi[2] = (uint32_t)((v->hvm->mem_size >> 10) - 1024);
+    mbi[4] = put_string(v, HVM_MBI_GPA + 0x100, cmdline);
+    struct { uint32_t size; uint64_t base, len; uint32_t type; } __attribute__((packed))
+        map[2] = { { 20, 0, 639 << 10, 1 }, { 20, 1 << 20, v->hvm->mem_size - (1 << 20), 1 } };
+    memcpy(hvm_gpa_ptr(v, HVM_MBI_GPA + 0x200, sizeof map), map, sizeof map);
+    mbi[11] = sizeof map;
+    mbi[12] = (uint32_t)(HVM_MBI_GPA + 0x200);
+    if (v->nr_more_mods)
+        load_modules(v, mbi, end);
 }
 
 void hvm_create(struct hv_vcpu *v, const struct hv_module *m)
@@ -148,10 +192,13 @@ void hvm_create(struct hv_vcpu *v, const struct hv_module *m)
     struct hvm_guest *g = hv_alloc(sizeof *g);
     v->hvm = g;
     v->regs = &g->regs;
-    g->mem_size = HVM_MEM_SIZE;
-    g->mem_pa = hv_frame_alloc_contig(HVM_MEM_SIZE >> 12) << 12;
-    uint32_t entry = load_multiboot(v, hv_phys_to_virt(m->start), m->end - m->start);
-    build_mbi(v, m->cmdline);
+    /* A guest with modules of its own is a loader or a hypervisor (nesthv
+     * as L1): it gets the room to give its own guest RAM. */
+    g->mem_size = v->nr_more_mods ? HVM_MEM_SIZE_HOST : HVM_MEM_SIZE;
+    g->mem_pa = hv_frame_alloc_contig(g->mem_size >> 12) << 12;
+    uint64_t end;
+    uint32_t entry = load_multiboot(v, hv_phys_to_virt(m->start), m->end - m->start, &end);
+    build_mbi(v, m->cmdline, end);
     g->regs.rip = entry;
     g->regs.rax = 0x2BADB002;
     g->regs.rbx = HVM_MBI_GPA;

@@ -171,6 +171,8 @@ void hv_main(uint32_t magic, uint64_t info_pa)
     v->backend = b;
     v->trace = hv_cmdline_has(bi.cmdline, "hvtrace");
     v->cmdline = bi.cmdline;
+    v->more_mods = &bi.mods[1];
+    v->nr_more_mods = bi.nr_mods - 1;
     b->create(v, &bi.mods[0]);
     hv_vcpu_loop(v);
 }

@@ -3,7 +3,8 @@
  *
  * The options are words on the Multiboot command line (QEMU -append, or
  * after the kernel path in GRUB): hv=auto|pv|vmx|svm, hvtrace, hvtest=ud2,
- * hvtest=bad-vm-state, npt=0 (svm) and ept=0 (vmx): shadow paging.  A misspelt or misplaced word (hvtrase, hvtrace=1,
+ * hvtest=bad-vm-state, npt=0 (svm) and ept=0 (vmx): shadow paging, nested=1
+ * (svm): SVM offered to the guest.  A misspelt or misplaced word (hvtrase, hvtrace=1,
  * HV=vmx, hvtest=foo, hvtest=bad-vm-state under PV) would otherwise be
  * ignored without a word and the student would wonder why nothing changed,
  * so each gets a one-line note.  hv=VALUE is checked by hv_choose_backend
@@ -24,6 +25,7 @@ static const struct {
     { "hvtest=bad-vm-state", "vmx and svm" },
     { "npt=0", "svm" },                 /* shadow paging (shadow.c) */
     { "ept=0", "vmx" },
+    { "nested=1", "svm" },              /* SVM for the guest (nested_svm.c) */
 };
 
 static bool word_is(const char *p, size_t n, const char *w)
@@ -65,7 +67,7 @@ static void check_word(const char *p, size_t n, const char *backend)
     for (size_t i = 0; i < n; i++)
         hv_printf("%c", p[i]);
     hv_printf("' ignored (nesthv knows hv=auto|pv|vmx|svm, hvtrace, hvtest=ud2, "
-              "hvtest=bad-vm-state, npt=0, ept=0)\n");
+              "hvtest=bad-vm-state, npt=0, ept=0, nested=1)\n");
 }
 
 void hv_options_check(const char *cmdline, const char *backend)

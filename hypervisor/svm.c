@@ -18,22 +18,7 @@
  *   events   EVENTINJ; the interrupt window is a virtual interrupt (V_IRQ)
  *            the guest takes when it can, intercepted as VINTR (15.21)
  */
-#include "hvm.h"
-#include "svm_defs.h"
-
-/* Per guest, allocated when it is created (never a file-scope VMCB).  In
- * the Turtles naming, vmcb is vmcb01: the VMCB with which this nesthv (L0)
- * runs its guest (L1); a nested guest's vmcb12 (in L1's memory) and vmcb02
- * (built by L0 from it) are per level beside it. */
-struct hv_svm_vcpu {
-    struct vmcb *vmcb;                   /* vmcb01 */
-    uint64_t vmcb_pa, host_save_pa;
-    uint32_t features;                   /* CPUID 8000_000Ah EDX */
-    uint64_t reasons[0x92];              /* exits by code; 90h = NPF, 91h = invalid */
-};
-
-/* hvm_entry.S */
-void hv_svm_run(uint64_t vmcb_pa, struct hv_regs *regs, uint64_t host_save_pa);
+#include "hv_svm.h"
 
 /* Usable: SVM and nested paging, or SVM alone when npt=0 asks for shadow
  * paging (main.c names what is missing). */
@@ -46,7 +31,7 @@ static bool hv_svm_usable(const char *cmdline)
     return (r[3] & SVM_FEAT_NP) || hv_cmdline_has(cmdline, "npt=0");
 }
 
-static const char *hv_svm_exit_name(uint64_t code)
+const char *hv_svm_exit_name(uint64_t code)
 {
     switch (code) {
 #define X(c, name) case c: return #name;
@@ -57,7 +42,7 @@ static const char *hv_svm_exit_name(uint64_t code)
     return "?";
 }
 
-static unsigned reason_slot(uint64_t code)
+unsigned hv_svm_reason_slot(uint64_t code)
 {
     return code == SVM_EXIT_NPF ? 0x90 : code < 0x90 ? (unsigned)code : 0x91;
 }
@@ -100,7 +85,12 @@ static void init_intercepts(struct hv_svm_vcpu *s)
     c->intercept_misc1 = SVM_MISC1(SVM_EXIT_INTR) | SVM_MISC1(SVM_EXIT_NMI) |
         SVM_MISC1(SVM_EXIT_VINTR) | SVM_MISC1(SVM_EXIT_CPUID) | SVM_MISC1(SVM_EXIT_HLT) |
         SVM_MISC1(SVM_EXIT_IOIO) | SVM_MISC1(SVM_EXIT_MSR) | SVM_MISC1(SVM_EXIT_SHUTDOWN);
-    c->intercept_misc2 = SVM_MISC2(SVM_EXIT_VMRUN) | SVM_MISC2(SVM_EXIT_VMMCALL);
+    /* Every SVM instruction: VMRUN must be (15.5.1); the others would
+     * otherwise run on the real CPU with host-physical addresses in RAX. */
+    c->intercept_misc2 = SVM_MISC2(SVM_EXIT_VMRUN) | SVM_MISC2(SVM_EXIT_VMMCALL) |
+        SVM_MISC2(SVM_EXIT_VMLOAD) | SVM_MISC2(SVM_EXIT_VMSAVE) | SVM_MISC2(SVM_EXIT_STGI) |
+        SVM_MISC2(SVM_EXIT_CLGI) | SVM_MISC2(SVM_EXIT_SKINIT);
+    c->intercept_misc1 |= SVM_MISC1(SVM_EXIT_INVLPGA);
     c->vintr = VINTR_MASKING;     /* guest IF masks only virtual interrupts */
 }
 
@@ -150,6 +140,13 @@ static void hv_svm_create(struct hv_vcpu *v, const struct hv_module *m)
         s->vmcb->np_enable = 1;
         hv_printf("nesthv: svm: VMCB at %lx, nested page table at %lx, ASID 1\n",
                   s->vmcb_pa, s->vmcb->n_cr3);
+    }
+    if (hv_cmdline_has(v->cmdline, "nested=1")) {
+        if (v->hvm->shadow) {
+            hv_printf("nesthv: error: nested=1 needs nested paging here (not npt=0)\n");
+            hv_exit(HV_EXIT_CONFIG);
+        }
+        hv_svm_nested_create(v, s);
     }
     /* Test hook: without the VMRUN intercept the VMCB is illegal (15.5.1). */
     if (hv_cmdline_has(v->cmdline, "hvtest=bad-vm-state")) {
@@ -261,7 +258,9 @@ static void translate(struct hv_vcpu *v, struct hv_svm_vcpu *s, struct hv_exit *
         code = SVM_EXIT_INVALID;
     memset(e, 0, sizeof *e);
     e->reason = hv_svm_exit_name(code);
-    s->reasons[reason_slot(code)]++;
+    s->reasons[hv_svm_reason_slot(code)]++;
+    if (hv_svm_nested_l1_exit(v, s, code, e))
+        return;
     switch (code) {
     case SVM_EXIT_INTR: case SVM_EXIT_NMI: e->kind = HV_EXIT_INTERRUPT; break;
     case SVM_EXIT_VINTR:  e->kind = HV_EXIT_INTR_WINDOW; break;
@@ -318,6 +317,10 @@ static void hv_svm_run_guest(struct hv_vcpu *v, struct hv_exit *e)
 {
     struct hv_svm_vcpu *s = v->hvm->arch;
     struct vmcb *c = s->vmcb;
+    if (s->nested.in_l2) {
+        hv_svm_nested_run_l2(v, s, e);
+        return;
+    }
     if (!load_vmcb(v, c)) {
         memset(e, 0, sizeof *e);
         e->kind = HV_EXIT_ENTRY_FAIL;
@@ -360,15 +363,25 @@ static void hv_svm_request_irq_window(struct hv_vcpu *v, bool on)
     s->vmcb->vintr = on ? s->vmcb->vintr | bits : s->vmcb->vintr & ~bits;
 }
 
+/* Pending virtual interrupts: into L1, unless nested SVM holds them (L2
+ * running: an INTR exit to L1; L1's GIF clear: later). */
+static void hv_svm_deliver_events(struct hv_vcpu *v)
+{
+    if (!hv_svm_nested_deliver(v, v->hvm->arch))
+        hvm_deliver_events(v);
+}
+
 static void hv_svm_print_exit_reasons(struct hv_vcpu *v)
 {
     struct hv_svm_vcpu *s = v->hvm->arch;
     hv_printf("nesthv: svm exits by code:");
-    for (unsigned i = 0; i < 0x92; i++)
+    for (unsigned i = 0; i < SVM_NR_SLOTS; i++)
         if (s->reasons[i])
             hv_printf(" %s %lu", hv_svm_exit_name(i == 0x90 ? SVM_EXIT_NPF :
                       i == 0x91 ? SVM_EXIT_INVALID : i), s->reasons[i]);
     hv_printf("\n");
+    if (s->nested.enabled)
+        hv_svm_nested_print(s);
 }
 
 const struct hv_backend hv_backend_svm = {
@@ -378,7 +391,7 @@ const struct hv_backend hv_backend_svm = {
     .create = hv_svm_create,
     .run = hv_svm_run_guest,
     .inject = hv_svm_inject,
-    .deliver_events = hvm_deliver_events,
+    .deliver_events = hv_svm_deliver_events,
     .hypercall = hvm_hypercall,
     .irq_window_open = hv_svm_irq_window_open,
     .inject_irq = hv_svm_inject_irq,

@@ -25,6 +25,7 @@ static const char *const exit_names[HV_EXIT_NR_KINDS] = {
     "hypercall", "exception", "software interrupt", "interrupt", "cpuid", "hlt",
     "i/o", "msr", "cr access", "privileged instruction", "nested page fault",
     "interrupt window", "triple fault", "vm entry failure", "invlpg",
+    "nested svm",
 };
 
 const char *hv_exit_name(enum hv_exit_kind k)
@@ -99,6 +100,25 @@ static void handle_io(struct hv_vcpu *v, const struct hv_exit *e)
     v->regs->rip += e->insn_len;
 }
 
+/* nested=1: the MSRs of SVM (APM Vol. 2 15.30): VM_CR with SVMDIS clear
+ * (and no lock), VM_HSAVE_PA remembered. */
+static bool handle_svm_msr(struct hv_vcpu *v, const struct hv_exit *e, uint64_t *val)
+{
+    if (e->msr == 0xc0010114) {                    /* VM_CR */
+        if (!e->is_write)
+            *val = 0;
+        return true;
+    }
+    if (e->msr == 0xc0010117) {                    /* VM_HSAVE_PA */
+        if (e->is_write)
+            v->hvm->hsave_pa = *val;
+        else
+            *val = v->hvm->hsave_pa;
+        return true;
+    }
+    return false;
+}
+
 /* RDMSR/WRMSR (ecx = MSR, edx:eax = value).  The MSR bitmaps send nesthv
  * every MSR but the segment bases; EFER and the APIC base are the guest's
  * own, anything else is an MSR this virtual CPU lacks: #GP, as on hardware. */
@@ -107,8 +127,11 @@ static void handle_msr(struct hv_vcpu *v, const struct hv_exit *e)
     struct hv_regs *r = v->regs;
     struct hvm_guest *g = v->hvm;
     uint64_t val = (r->rdx << 32) | (uint32_t)r->rax;
-    if (e->msr == MSR_EFER && e->is_write) {
-        if (val & ~(1ULL | EFER_LME | EFER_LMA | (1ULL << 11))) {
+    if (g->nested_svm && handle_svm_msr(v, e, &val)) {
+        ;
+    } else if (e->msr == MSR_EFER && e->is_write) {
+        uint64_t svme = g->nested_svm ? 1ULL << 12 : 0;
+        if (val & ~(1ULL | EFER_LME | EFER_LMA | (1ULL << 11) | svme)) {
             v->backend->inject(v, GP_VECTOR, true, 0);
             return;
         }
@@ -315,8 +338,12 @@ static void handle_cpuid(struct hv_vcpu *v, const struct hv_exit *e)
         hv_cpuid(leaf, (uint32_t)r->rcx, out);
         if (leaf == 1)
             out[2] = (out[2] & ~(1u << 5)) | (1u << 31);
-        if (leaf == 0x80000001)
+        bool svm = v->hvm && v->hvm->nested_svm;   /* nested=1 (nested_svm.c) */
+        if (leaf == 0x80000001 && !svm)
             out[2] &= ~(1u << 2);
+        if (leaf == 0x8000000a && svm) {           /* revision 1, 16 ASIDs, no features */
+            out[0] = 1, out[1] = 16, out[2] = out[3] = 0;
+        }
     }
     r->rax = out[0], r->rbx = out[1], r->rcx = out[2], r->rdx = out[3];
     r->rip += e->insn_len;
@@ -339,6 +366,8 @@ static void handle_exit(struct hv_vcpu *v, const struct hv_exit *e)
         break;
     case HV_EXIT_INVLPG:
         handle_invlpg(v, e);
+        break;
+    case HV_EXIT_NESTED:
         break;
     case HV_EXIT_SOFTINT:
         v->backend->inject(v, e->vector, false, 0);

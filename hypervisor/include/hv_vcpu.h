@@ -41,6 +41,8 @@ enum hv_exit_kind {
     HV_EXIT_SHUTDOWN,      /* triple fault in the guest (VMX, SVM) */
     HV_EXIT_ENTRY_FAIL,    /* VM entry refused; the backend printed why */
     HV_EXIT_INVLPG,        /* shadow paging: linear (if linear_valid) */
+    HV_EXIT_NESTED,        /* emulated SVM instruction / exit reflected to L1:
+                              the backend did it all */
     HV_EXIT_NR_KINDS
 };
 
@@ -95,6 +97,8 @@ struct hv_vcpu {
     int exit_status;             /* the guest's shutdown status */
     bool trace;                  /* "hvtrace" on the command line: log every exit */
     const char *cmdline;         /* nesthv's command line (test hooks "hvtest=...") */
+    const struct hv_module *more_mods; /* modules after the guest's image: the */
+    unsigned nr_more_mods;       /* guest's own (HVM: nesthv loads them for it) */
     uint64_t exits[HV_EXIT_NR_KINDS];
     struct pv_domain *pv;        /* PV backend state */
     struct hvm_guest *hvm;       /* VMX/SVM: guest memory, control state, devices */

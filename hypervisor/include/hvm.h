@@ -32,6 +32,7 @@
 #include "hv_vcpu.h"
 
 #define HVM_MEM_SIZE   (8ULL << 20)        /* guest RAM: 8 MiB */
+#define HVM_MEM_SIZE_HOST (48ULL << 20)    /* for a guest with modules (nesthv as L1) */
 #define HVM_MBI_GPA    0x9000ULL           /* Multiboot info we build for it */
 #define HVM_LAPIC_GPA  0xfee00000ULL
 
@@ -68,6 +69,8 @@ struct hvm_guest {
     struct hvm_com1 com1;
     uint8_t pic_mask[2];
     struct hvm_shadow *shadow;     /* NULL: EPT/NPT translate guest-physical */
+    bool nested_svm;               /* nested=1: SVM in CPUID, EFER.SVME, VM_CR ... */
+    uint64_t hsave_pa;             /* ... and VM_HSAVE_PA (nested_svm.c) */
     uint64_t cr2;                  /* shadow paging: the guest's CR2 to load ... */
     bool cr2_dirty;                /* ... before the next entry */
     void *arch;                    /* struct hv_vmx_vcpu / struct hv_svm_vcpu */

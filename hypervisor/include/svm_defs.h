@@ -124,9 +124,10 @@ _Static_assert(sizeof(struct vmcb) == 4096, "VMCB is one page");
     X(0x060, INTR) X(0x061, NMI) X(0x062, SMI) X(0x063, INIT)                 \
     X(0x064, VINTR) X(0x065, CR0_SEL_WRITE) X(0x06e, RDTSC) X(0x072, CPUID)   \
     X(0x074, IRET) X(0x075, SWINT) X(0x077, PAUSE) X(0x078, HLT)              \
-    X(0x079, INVLPG) X(0x07b, IOIO) X(0x07c, MSR) X(0x07d, TASK_SWITCH)       \
+    X(0x079, INVLPG) X(0x07a, INVLPGA) X(0x07b, IOIO) X(0x07c, MSR) X(0x07d, TASK_SWITCH)       \
     X(0x07f, SHUTDOWN) X(0x080, VMRUN) X(0x081, VMMCALL) X(0x082, VMLOAD)     \
-    X(0x083, VMSAVE) X(0x084, STGI) X(0x085, CLGI) X(0x089, WBINVD)           \
+    X(0x083, VMSAVE) X(0x084, STGI) X(0x085, CLGI) X(0x086, SKINIT)          \
+    X(0x089, WBINVD)           \
     X(0x08d, XSETBV) X(0x400, NPF)
 #define SVM_EXIT_INVALID     (~0ULL)     /* VMRUN refused the VMCB (15.5.1) */
 
