@@ -450,5 +450,13 @@ int main(int argc, char **argv)
 	}
 	status = report_stop(m, why, total);
 	machine_destroy(m);
+	/* The guest's console is the transcript a student reads or a grader
+	 * checks: output that could not be written (a full disk, /dev/full, a
+	 * closed pipe) is an error, not a silent success. */
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "nestlab: the guest's console output to stdout was lost: %s\n",
+			strerror(errno));
+		return EXIT_EMU;
+	}
 	return status;
 }
