@@ -107,6 +107,7 @@ enum cpu_stop {
 	CPU_STOP_REQUEST,   /* something (a device, the UI) asked to stop */
 	CPU_STOP_ERROR,     /* emulator error: cpu->error names it */
 	CPU_STOP_SHUTDOWN,  /* triple fault: the processor shut down */
+	CPU_STOP_BREAK,     /* RIP reached a debugger breakpoint (bp_match) */
 };
 
 /* Hidden part of a segment register (SDM Vol. 3 3.4.3). */
@@ -285,7 +286,29 @@ struct cpu {
 	/* --- observer: who watches crossings between worlds (event.h) -------- */
 	cpu_observer_fn observer;     /* NULL: nobody watches */
 	void *observer_opaque;
+
+	/* --- a debugger's breakpoints and watchpoints (ui/dbg_core.c) -------- *
+	 * Checked per decoded block, never per instruction: bp_filter has one
+	 * bit per linear code page, (RIP >> 12) mod 4096; a block starting on a
+	 * marked page (all its instructions start on that page, dcache.h) is
+	 * scanned once with bp_match(c, rip, false) - is there a breakpoint at
+	 * this address? - and the answer kept in the block until bp_gen
+	 * changes.  The run stops (CPU_STOP_BREAK) before an instruction at
+	 * such an address if bp_match(c, rip, true) - the breakpoint's full
+	 * condition (its world) - holds.  A write to a physical page marked
+	 * PAGE_WATCH in page_code calls on_watch first.  NULL: none. */
+	const uint64_t *bp_filter;
+	uint64_t bp_gen;              /* changes whenever breakpoints change */
+	bool (*bp_match)(struct cpu *c, uint64_t rip, bool full);
+	void (*on_watch)(struct cpu *c, uint64_t pa);
 };
+
+#define CPU_BP_FILTER_BITS 4096
+static inline bool cpu_bp_filter_test(const uint64_t *f, uint64_t rip)
+{
+	uint64_t p = (rip >> 12) & (CPU_BP_FILTER_BITS - 1);
+	return (f[p >> 6] >> (p & 63)) & 1;
+}
 
 /* Report a crossing to the observer, if any (event.h). */
 static inline void cpu_event_emit(struct cpu *c, const struct cpu_event *ev)

@@ -115,7 +115,9 @@ void dcache_invalidate_page(struct cpu *c, uint64_t pa)
 		b = next;
 	}
 	dc->pages[ppn] = NULL;
-	c->page_code[ppn] = 0;
+	if (unlikely(c->page_code[ppn] & PAGE_WATCH) && c->on_watch)
+		c->on_watch(c, pa);
+	c->page_code[ppn] &= PAGE_WATCH;
 	c->block_break = true;        /* the running block may be one of them */
 }
 
@@ -218,14 +220,15 @@ static struct dblock *build(struct cpu *c, uint64_t lin, uint64_t pa)
 	b->n = (uint16_t)n;
 	b->pa_last_page = pa & ~0xfffull;
 	b->chain_gen = dc->gen - 1;   /* no chains yet */
+	b->bp_gen = 0;                /* breakpoints not looked at yet */
 	memcpy(b->insns, dc->scratch, (size_t)n * sizeof(struct insn));
 	uint64_t ppn = pa >> 12;
 	b->page_next = dc->pages[ppn];
 	dc->pages[ppn] = b;
 	dc->hash[dc_hash(pa)] = b;
 	dc->nblocks++;
-	if (!c->page_code[ppn]) {
-		c->page_code[ppn] = 1;
+	if (!(c->page_code[ppn] & PAGE_CODE)) {
+		c->page_code[ppn] |= PAGE_CODE;
 		cpu_tlb_protect_code(c, pa);
 	}
 	return b;

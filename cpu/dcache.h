@@ -16,6 +16,11 @@
 
 #define DCACHE_BLOCK_MAX 64
 
+/* cpu->page_code bits, per physical page: decoded code lives there (writes
+ * drop it), or a debugger watches writes to it (cpu->on_watch). */
+#define PAGE_CODE  1
+#define PAGE_WATCH 2
+
 struct dblock {
 	uint64_t pa;                 /* physical address of the first instruction */
 	uint8_t mode;                /* enum cpu_mode the block was decoded in */
@@ -29,6 +34,11 @@ struct dblock {
 	uint64_t chain_gen;
 	uint64_t succ_rip[2];
 	struct dblock *succ[2];
+	/* A debugger's breakpoints (cpu.h): the first instruction at a
+	 * breakpoint address when the block starts at bp_rip, valid while
+	 * bp_gen equals cpu->bp_gen (n: none). */
+	uint64_t bp_gen, bp_rip;
+	uint16_t bp_first;
 	struct insn insns[];
 };
 

@@ -139,6 +139,28 @@ static bool between_blocks(struct cpu *c, uint64_t end)
 	return false;
 }
 
+/* A debugger's breakpoints (cpu.h): how many instructions of b may run
+ * before one at a breakpoint (the budget if none); 0 with *hit set: stop
+ * here.  Only blocks on a page bp_filter marks come here, and each is
+ * scanned once per change of the breakpoints, so a continue with
+ * breakpoints costs a bit test per block and a compare on marked pages. */
+static uint64_t bp_check(struct cpu *c, struct dblock *b, uint64_t budget, bool *hit)
+{
+	if (b->bp_gen != c->bp_gen || b->bp_rip != c->rip) {
+		uint64_t rip = c->rip;
+		unsigned k = 0;
+		for (; k < b->n && !c->bp_match(c, rip, false); k++)
+			rip += b->insns[k].len;
+		b->bp_first = (uint16_t)k;
+		b->bp_gen = c->bp_gen;
+		b->bp_rip = c->rip;
+	}
+	if (b->bp_first > 0)
+		return b->bp_first < budget ? b->bp_first : budget;
+	*hit = c->bp_match(c, c->rip, true);
+	return 1;              /* not for this world: run it, look again after */
+}
+
 /* The loop proper.  It is a function of its own, apart from the setjmp in
  * cpu_run(), because a function that calls setjmp must keep its variables in
  * memory, and this loop wants `c` and the block pointer in registers. */
@@ -181,12 +203,19 @@ static __attribute__((noinline)) enum cpu_stop run_loop(struct cpu *c, uint64_t 
 			stop_at = c->intr_inhibit_until;
 		if (unlikely(c->icpt) && c->virt_deadline < stop_at)
 			stop_at = c->virt_deadline;   /* preemption timer, MTF (virt.h) */
+		uint64_t budget = stop_at > c->icount ? stop_at - c->icount : 1;
+		if (unlikely(c->bp_filter != NULL) && cpu_bp_filter_test(c->bp_filter, c->rip)) {
+			bool hit = false;
+			budget = bp_check(c, b, budget, &hit);
+			if (hit)
+				return CPU_STOP_BREAK;
+		}
 		if (unlikely(c->rflags & FLAG_RF)) {
 			run_rf_insn(c, b);
 			prev = NULL;
 			continue;
 		}
-		run_block(c, b, stop_at > c->icount ? stop_at - c->icount : 1);
+		run_block(c, b, budget);
 		prev = b;
 	}
 }

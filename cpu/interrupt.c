@@ -358,6 +358,18 @@ static void deliver_prot(struct cpu *c, const struct event *ev)
 
 /* ---- one event, and the double-fault rules ------------------------------------------- */
 
+/* Tell the observer (event.h) what was delivered: `rip`/`cpl` are where the
+ * CPU was (for INT n, the INT instruction itself). */
+static void report(struct cpu *c, const struct event *ev, uint64_t rip, int cpl)
+{
+	enum cpu_event_kind k = ev->type == EV_EXTINT ? CPU_EV_INTERRUPT
+		: ev->type == EV_NMI ? CPU_EV_NMI
+		: ev->type == EXC_TYPE_HW ? CPU_EV_EXCEPTION : CPU_EV_SOFTINT;
+	struct cpu_event e = { .kind = k, .vector = ev->vec, .error = ev->err,
+			       .has_error = ev->has_err, .rip = rip, .cpl = cpl };
+	cpu_event_emit(c, &e);
+}
+
 static void deliver_once(struct cpu *c, const struct event *ev)
 {
 	if (!(c->cr0 & CR0_PE))
@@ -447,8 +459,12 @@ static void deliver(struct cpu *c, const struct event *ev0)
 	/* VMX exception bitmap / SVM exception intercepts (SDM Vol. 3 26.2,
 	 * APM Vol. 2 15.12): the event is not delivered but exits. */
 	virt_hook(c, EXCEPTION, NULL, (uint64_t)e.vec);
+	uint64_t rip = ev_soft(&e) || e.type == EXC_TYPE_PRIV_SOFT ? c->insn_rip : c->rip;
+	int cpl = c->cpl;
 	deliver_once(c, &e);
 	c->deliv.active = c->deliv_outer.active = false;
+	if (unlikely(c->observer))
+		report(c, &e, rip, cpl);
 	c->unwind = saved;
 }
 

@@ -159,6 +159,8 @@ static void iret_prot(struct cpu *c, int os)
 void op_iret(struct cpu *c, const struct insn *i)
 {
 	virt_hook(c, IRET, i, 0);
+	int cpl = c->cpl;
+	bool nmi = c->nmi_blocked;
 	/* IRET ends NMI blocking, even when it faults (SDM Vol. 3 6.7.1). */
 	c->nmi_blocked = false;
 	if (!(c->cr0 & CR0_PE))
@@ -167,4 +169,10 @@ void op_iret(struct cpu *c, const struct insn *i)
 		iret_real(c, i->osize, true);
 	else
 		iret_prot(c, i->osize);
+	/* The observer (event.h) hears of IRETs that change CPL or end an NMI
+	 * handler: the returns between worlds. */
+	if (unlikely(c->observer) && (c->cpl != cpl || nmi)) {
+		struct cpu_event e = { .kind = CPU_EV_IRET, .vector = -1, .rip = c->insn_rip, .cpl = cpl };
+		cpu_event_emit(c, &e);
+	}
 }

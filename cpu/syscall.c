@@ -35,6 +35,14 @@ static void load_flat(struct cpu *c, uint16_t cs_sel, uint16_t cs_attr, uint16_t
 	seg_commit_cs(c, &cs);
 }
 
+/* Tell the observer (event.h) that the instruction at insn_rip crossed from
+ * CPL `cpl`; the CPU's state is already the new one. */
+static void report(struct cpu *c, enum cpu_event_kind kind, int cpl)
+{
+	struct cpu_event e = { .kind = kind, .vector = -1, .rip = c->insn_rip, .cpl = cpl };
+	cpu_event_emit(c, &e);
+}
+
 /* ---- SYSCALL / SYSRET ----------------------------------------------------------------- */
 
 void op_syscall(struct cpu *c, const struct insn *i)
@@ -47,8 +55,10 @@ void op_syscall(struct cpu *c, const struct insn *i)
 	c->gpr[R_RCX] = c->rip;
 	c->gpr[R_R11] = f & ~FLAG_RF;
 	cpu_set_rflags(c, f & ~(c->msr.sfmask | FLAG_RF));
+	int cpl = c->cpl;
 	load_flat(c, sel & 0xfffc, ATTR_CODE64(0), (uint16_t)((sel + 8) & 0xfffc), 0);
 	c->rip = c->msr.lstar;
+	report(c, CPU_EV_SYSCALL, cpl);
 }
 
 void op_sysret(struct cpu *c, const struct insn *i)
@@ -68,6 +78,7 @@ void op_sysret(struct cpu *c, const struct insn *i)
 	else
 		load_flat(c, (uint16_t)(base | 3), ATTR_CODE32(3), ss, 3);
 	c->rip = to64 ? c->gpr[R_RCX] : (uint32_t)c->gpr[R_RCX];
+	report(c, CPU_EV_SYSRET, 0);
 }
 
 /* ---- SYSENTER / SYSEXIT ---------------------------------------------------------------- */
@@ -79,12 +90,14 @@ void op_sysenter(struct cpu *c, const struct insn *i)
 	if (!(c->cr0 & CR0_PE) || (sel & 0xfffc) == 0)
 		cpu_gp0(c);
 	bool lm = seg_long(c);
+	int cpl = c->cpl;
 	uint64_t f = cpu_get_rflags(c);
 	cpu_set_rflags(c, f & ~(FLAG_VM | FLAG_IF | FLAG_RF));
 	load_flat(c, sel & 0xfffc, lm ? ATTR_CODE64(0) : ATTR_CODE32(0),
 		  (uint16_t)((sel + 8) & 0xfffc), 0);
 	c->gpr[R_RSP] = lm ? c->msr.sysenter_esp : (uint32_t)c->msr.sysenter_esp;
 	c->rip = lm ? c->msr.sysenter_eip : (uint32_t)c->msr.sysenter_eip;
+	report(c, CPU_EV_SYSCALL, cpl);
 }
 
 void op_sysexit(struct cpu *c, const struct insn *i)
@@ -101,6 +114,7 @@ void op_sysexit(struct cpu *c, const struct insn *i)
 		load_flat(c, (uint16_t)((sel + 16) | 3), ATTR_CODE32(3), (uint16_t)((sel + 24) | 3), 3);
 	c->gpr[R_RSP] = to64 ? c->gpr[R_RCX] : (uint32_t)c->gpr[R_RCX];
 	c->rip = to64 ? c->gpr[R_RDX] : (uint32_t)c->gpr[R_RDX];
+	report(c, CPU_EV_SYSRET, 0);
 }
 
 /* ---- SWAPGS ------------------------------------------------------------------------------ */

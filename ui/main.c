@@ -3,7 +3,9 @@
  *
  *   nestlab [run] [--cpu MODEL] [--mem MB] [--append CMDLINE] [--max-insns N]
  *                 [--load ADDR] [--multiboot2] [--stats] [IMAGE [MODULE...]]
+ *   nestlab step  [the same] [--batch FILE] [-ex CMD]... [--serial FILE]
  *
+ * `nestlab step` runs the same machine under the debugger (step.c, dbg.h).
  * `nestlab run IMAGE` boots IMAGE on the small PC (cpu/machine.c) as
  * `qemu-system-x86_64 -kernel IMAGE` would: a Multiboot kernel (cpu/loader.c)
  * gets the command line "IMAGE CMDLINE" (QEMU's convention for Multiboot 1,
@@ -49,6 +51,7 @@
 #include "machine.h"
 #include "model.h"
 #include "names.h"
+#include "step.h"
 
 enum {
 	EXIT_USAGE = 64, EXIT_IMAGE = 65, EXIT_EMU = 66, EXIT_GUEST_EXC = 67,
@@ -70,12 +73,18 @@ struct run_opts {
 	const char *image;
 	const char *mods[MAX_MODULES];
 	int nmods;
+	bool step;                     /* nestlab step: under the debugger */
+	struct step_opts step_opts;
+	struct dbg *dbg;               /* step: gets the images' symbols */
+	int step_status;
 };
 
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: nestlab [run] [options] [IMAGE [MODULE...]]\n"
+		"       nestlab step [options] [--batch FILE] [-ex CMD]... [--serial FILE]\n"
+		"                    [--tui|--no-tui] [IMAGE [MODULE...]]   (the debugger: help)\n"
 		"  IMAGE         a Multiboot 1/2 kernel, or a flat 64-bit binary\n"
 		"                (default: nesthv with the teaching guest, built in)\n"
 		"  MODULE        \"FILE [ARGS]\": a Multiboot module and its string\n"
@@ -121,10 +130,17 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 	int k = 1;
 	if (k < argc && strcmp(argv[k], "run") == 0)
 		k++;
+	else if (k < argc && strcmp(argv[k], "step") == 0)
+		o->step = true, k++;
 	for (; k < argc; k++) {
 		const char *a = argv[k];
 		bool has_val = k + 1 < argc;
-		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+		int n = o->step ? step_option(argc, argv, k, &o->step_opts) : 0;
+		if (n < 0)
+			return -1;
+		if (n > 0) {
+			k += n - 1;
+		} else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
 			usage(stdout);
 			exit(0);
 		} else if (strcmp(a, "--stats") == 0) {
@@ -259,6 +275,9 @@ static int load(struct machine *mc, const struct run_opts *o, struct loader_boot
 			snprintf(cmdline, n, "%s", args);
 		im.cmdline = cmdline;
 		r = loader_multiboot(c, &im, b, err, sizeof err);
+		for (int k = 0; r >= 0 && o->dbg && k <= o->nmods; k++)
+			dbg_add_image(o->dbg, k ? o->mods[k - 1] : o->image, k ? modbuf[k - 1] : img,
+				      k ? mods[k - 1].len : len);
 	} else {
 		goto out;
 	}
@@ -361,6 +380,9 @@ static int report_stop(struct machine *m, enum cpu_stop why, uint64_t earlier)
 		fprintf(stderr, "nestlab: guest halted with nothing to wake it, at rip %#llx\n",
 			(unsigned long long)c->rip);
 		return EXIT_HALT;
+	case CPU_STOP_BREAK:         /* only a debugger sets breakpoints */
+		fprintf(stderr, "nestlab: stopped at a breakpoint at rip %#llx\n", (unsigned long long)c->rip);
+		return EXIT_EMU;
 	case CPU_STOP_SHUTDOWN:
 		fprintf(stderr, "nestlab: triple fault: the processor shut down%s%s\n",
 			c->error[0] ? "\n" : "", c->error);
@@ -371,7 +393,7 @@ static int report_stop(struct machine *m, enum cpu_stop why, uint64_t earlier)
 
 /* One boot: a new machine, the images loaded, run until it stops.  Returns
  * the machine (the caller reports and destroys it), NULL after a message. */
-static struct machine *boot_and_run(const struct run_opts *o, const struct machine_config *cfg,
+static struct machine *boot_and_run(struct run_opts *o, const struct machine_config *cfg,
 				    uint64_t budget, enum cpu_stop *why, int *status)
 {
 	char err[160];
@@ -381,14 +403,26 @@ static struct machine *boot_and_run(const struct run_opts *o, const struct machi
 		*status = EXIT_EMU;
 		return NULL;
 	}
+	if (o->step && !(o->dbg = step_begin(m, &o->step_opts))) {
+		machine_destroy(m);
+		*status = EXIT_EMU;
+		return NULL;
+	}
 	struct loader_boot b;
 	if (load(m, o, &b) < 0) {
+		dbg_destroy(o->dbg);
 		machine_destroy(m);
 		*status = EXIT_IMAGE;
 		return NULL;
 	}
 	loader_enter(&m->cpu, &b);
 	m->cpu.exceptions_stop = b.kind == LOADER_FLAT;   /* no IDT in a flat program */
+	if (o->step) {              /* the debugger runs it, command by command */
+		dbg_set_max_insns(o->dbg, budget);
+		o->step_status = step_main(o->dbg, &o->step_opts);
+		*why = CPU_STOP_REQUEST;
+		return m;
+	}
 	*why = machine_run(m, budget);
 	return m;
 }
@@ -420,6 +454,8 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	cfg.ram_bytes = o.mem_mb << 20;
+	if (o.step)
+		cfg.serial_in_fd = -1;   /* stdin carries the debugger's commands */
 
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -431,7 +467,7 @@ int main(int argc, char **argv)
 		uint64_t budget = o.max_insns ? o.max_insns - total : 0;
 		if (!(m = boot_and_run(&o, &cfg, budget, &why, &status)))
 			return status;
-		if (!o.reboot || !wants_reboot(m, why) || (o.max_insns && total + m->cpu.icount >= o.max_insns))
+		if (o.step || !o.reboot || !wants_reboot(m, why) || (o.max_insns && total + m->cpu.icount >= o.max_insns))
 			break;
 		fflush(stdout);
 		fprintf(stderr, "nestlab: %s at rip %#llx: rebooting (boot %u)\n",
@@ -448,7 +484,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "nestlab: %llu instructions retired in %.3f s (%.1f MIPS)\n",
 			(unsigned long long)n, s, s > 0 ? (double)n / s / 1e6 : 0.0);
 	}
-	status = report_stop(m, why, total);
+	status = o.step ? o.step_status : report_stop(m, why, total);
+	dbg_destroy(o.dbg);
 	machine_destroy(m);
 	/* The guest's console is the transcript a student reads or a grader
 	 * checks: output that could not be written (a full disk, /dev/full, a
