@@ -7,8 +7,8 @@ the teaching guest under PV, about 61 million instructions to the end).
   observed      nestlab step -ex continue           (the event log fills,
                                                      no breakpoints)
   breakpoints   nestlab step -ex 'break guest:panic' -ex 'break hv_panic'
-                             -ex 'break guest:kvformat+0x1' -ex continue
-                (never hit; guest:panic and kvformat sit on the guest
+                             -ex 'break guest:kmain+0x1' -ex continue
+                (never hit; guest:panic and kmain sit on the guest
                 kernel's hottest code page, so its blocks are checked all
                 the time - the worst case of per-block checking)
 
@@ -46,7 +46,7 @@ def main():
         "headless": [nl, "run"],
         "observed": [nl, "step", "-ex", "continue"],
         "breakpoints": [nl, "step", "-ex", "break guest:panic", "-ex", "break hv_panic",
-                        "-ex", "break guest:kvformat+0x1", "-ex", "continue"],
+                        "-ex", "break guest:kmain+0x1", "-ex", "continue"],
     }
     best = {k: float("inf") for k in runs}
     for _ in range(a.repeat):

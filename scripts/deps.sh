@@ -7,7 +7,7 @@ PKGS=(build-essential cmake pkg-config python3
       libunicorn-dev libcapstone-dev libcunit1-dev libncurses-dev libsdl2-dev
       qemu-system-x86 bochs bochsbios vgabios
       grub-pc-bin grub-efi-amd64-bin grub-common xorriso mtools ovmf
-      gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user)
+      gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user tmux)
 
 missing=()
 for p in "${PKGS[@]}"; do

@@ -150,22 +150,34 @@ static int cmd_step(struct dbg *d, const char *args, bool over)
 	if (word(&args, w, sizeof w) && !parse_count(d, w, &n))
 		return DBG_ERROR;
 	if (!over) {
-		dbg_run(d, RUN_STEP, n);
+		dbg_run(d, RUN_STEP, n, false);
 		return DBG_OK;
 	}
 	for (uint64_t k = 0; k < n && !d->ended; k++) {
+		bool quiet = k + 1 < n, stopped;
 		char text[128];
 		uint64_t rip = d->m->cpu.rip;
 		int len = dbg_disasm_one(d, rip, text, sizeof text);
 		if (len > 0 && (strncmp(text, "call", 4) == 0 || strncmp(text, "int ", 4) == 0)) {
-			int id = dbg_bp_add(d, rip + (uint64_t)len, dbg_world_space(dbg_world_now(d)), true);
+			/* Over a call: to its return address.  Over INT n (a
+			 * hypercall, a system call) also to the first crossing out
+			 * of the world the INT went to: the return, which may go
+			 * elsewhere (the PV iret hypercall, a bounced trap). */
+			enum dbg_world w = dbg_world_now(d);
+			int id = dbg_bp_add(d, rip + (uint64_t)len, dbg_world_space(w), true);
 			if (id < 0)
 				return DBG_ERROR;
-			dbg_run(d, RUN_CONT, 0);
+			if (text[0] == 'i') {
+				d->until = U_BACK;
+				d->until_world = W_NONE;
+			}
+			stopped = dbg_run(d, RUN_CONT, 0, quiet);
 			dbg_bp_delete(d, id);
 		} else {
-			dbg_run(d, RUN_STEP, 1);
+			stopped = dbg_run(d, RUN_STEP, 1, quiet);
 		}
+		if (stopped && quiet)
+			break;
 	}
 	return DBG_OK;
 }
@@ -194,7 +206,7 @@ static int cmd_until(struct dbg *d, const char *args)
 		}
 		d->until = ev[k].u;
 		snprintf(d->until_filter, sizeof d->until_filter, "%s", f);
-		dbg_run(d, RUN_UNTIL, 0);
+		dbg_run(d, RUN_UNTIL, 0, false);
 		return DBG_OK;
 	}
 	dbg_printf(d, "error: unknown event '%s' (exit, entry, hypercall, exception, interrupt, "
@@ -303,6 +315,7 @@ static int cmd_x(struct dbg *d, const char *fmtp, const char *args)
 	}
 	if (!parse_addr(d, w, &addr, &space))
 		return DBG_ERROR;
+	d->last_x = addr;
 	dbg_show_mem(d, addr, count, fmt, size);
 	return DBG_OK;
 }
@@ -357,7 +370,7 @@ int dbg_exec(struct dbg *d, const char *line)
 	if (!strcmp(cmd, "nexti") || !strcmp(cmd, "ni") || !strcmp(cmd, "n") || !strcmp(cmd, "next"))
 		return cmd_step(d, p, true);
 	if (!strcmp(cmd, "continue") || !strcmp(cmd, "c") || !strcmp(cmd, "cont")) {
-		dbg_run(d, RUN_CONT, 0);
+		dbg_run(d, RUN_CONT, 0, false);
 		return DBG_OK;
 	}
 	if (!strcmp(cmd, "until"))

@@ -82,13 +82,19 @@ static bool until_match(struct dbg *d, const struct dbg_logent *e)
 	switch (d->until) {
 	case U_ANY:
 		return true;
+	case U_BACK:          /* the INT took us to until_world; now it is left */
+		if (d->until_world == W_NONE) {
+			d->until_world = e->to;
+			return false;
+		}
+		return e->from == d->until_world && e->to != d->until_world;
 	case U_WORLD:
 		return e->from != e->to || ev->kind == CPU_EV_VMEXIT || ev->kind == CPU_EV_VMENTRY;
 	case U_EXIT:
 		if (ev->kind == CPU_EV_VMEXIT)
 			return any || filter_is(f, ev->name) || (isnum && num == ev->reason);
 		return pv && e->to == W_HOST && e->from != W_HOST &&
-		       (any || strcasestr(e->text, f) != NULL);
+		       (any || strcasestr(dbg_log_text(d, e), f) != NULL);
 	case U_ENTRY:
 		return ev->kind == CPU_EV_VMENTRY || (pv && e->from == W_HOST && e->to != W_HOST);
 	case U_HYPERCALL:
@@ -122,6 +128,10 @@ void dbg_observer(struct cpu *c, const struct cpu_event *ev, void *opaque)
 	e->icount = c->icount;
 	e->ev = *ev;
 	e->from = d->world != W_NONE ? d->world : dbg_world_now(d);
+	if (ev->kind == CPU_EV_VMENTRY)
+		d->virt_arch = ev->arch != CPU_ARCH_NONE ? ev->arch : CPU_ARCH_VMX;
+	else if (ev->kind == CPU_EV_VMEXIT || ev->kind == CPU_EV_RESET)
+		d->virt_arch = CPU_ARCH_NONE;
 	e->to = dbg_world_now(d);
 	e->rip_after = c->rip;
 	e->rax = c->gpr[R_RAX];
@@ -131,7 +141,9 @@ void dbg_observer(struct cpu *c, const struct cpu_event *ev, void *opaque)
 	e->cr2 = c->cr2;
 	e->hypercall = ev->kind == CPU_EV_SOFTINT && ev->vector == PV_HYPERCALL_VECTOR &&
 		       e->from == W_PV_KERNEL;
-	dbg_explain(d, e);
+	e->index = d->nlog;
+	e->cpl_after = c->cpl;
+	e->text[0] = 0;
 	d->nlog++;
 	d->world = e->to;
 	if (d->until != U_NONE && !d->until_hit && until_match(d, e)) {

@@ -60,7 +60,7 @@ enum dbg_world {
 	W_GUEST_USER,    /* CPL 3 elsewhere, with a hypervisor */
 	W_KERNEL,        /* the image at CPL 0, no modules */
 	W_USER,          /* CPL 3, no modules */
-	W_GUEST_VIRT,    /* VMX non-root / SVM guest (dbg->virt_world says) */
+	W_GUEST_VIRT,    /* VMX non-root / SVM guest mode (between VM entry and exit) */
 };
 
 enum dbg_world dbg_world_now(struct dbg *d);
@@ -71,6 +71,7 @@ int dbg_world_space(enum dbg_world w);
 /* Fill e->text: one line that explains the crossing. */
 struct dbg_logent;
 void dbg_explain(struct dbg *d, struct dbg_logent *e);
+const char *dbg_log_text(const struct dbg *d, const struct dbg_logent *e);
 /* Hypercall names (nestpv.h): NULL if n is not one. */
 const char *dbg_hypercall_name(uint64_t n);
 int dbg_hypercall_find(const char *name);
@@ -85,7 +86,10 @@ struct dbg_logent {
 	uint64_t rip_after;
 	uint64_t rax, rdi, rsi, rdx, cr2;   /* at the crossing (hypercall args ...) */
 	bool hypercall;                /* a PV hypercall (INT 0x82 from the guest kernel) */
-	char text[320];                /* the explanation, in words */
+	uint64_t index;                /* its place in the log, from 0 */
+	int cpl_after;
+	char text[320];                /* the explanation, in words: made when first
+	                                  read (dbg_log_text), so logging stays cheap */
 };
 
 #define DBG_LOG_SIZE 4096              /* entries kept (a ring) */
@@ -109,6 +113,7 @@ struct dbg_bp {
 
 enum dbg_until {
 	U_NONE, U_EXIT, U_ENTRY, U_HYPERCALL, U_EXCEPTION, U_INTERRUPT, U_SYSCALL, U_WORLD, U_ANY,
+	U_BACK,          /* nexti over INT n: back in the world it left */
 };
 
 struct dbg {
@@ -138,6 +143,7 @@ struct dbg {
 	/* until EVENT FILTER */
 	enum dbg_until until;
 	char until_filter[48];
+	enum dbg_world until_world;    /* U_BACK: the world INT n went to */
 	bool until_hit;
 	uint64_t until_ent;            /* log index of the matching crossing */
 
@@ -146,15 +152,19 @@ struct dbg {
 	char end_text[200];
 	uint64_t max_insns;            /* 0: no limit */
 
-	/* a later VT-x/AMD-V model tells the world (NULL: none yet) */
-	bool (*virt_world)(struct cpu *c, char *buf, size_t len);
-	/* and the guest-physical step of a walk (EPT/NPT); NULL: none */
+	/* VMX non-root or SVM guest mode: from the VM entry the CPU reported
+	 * to the next VM exit (CPU_ARCH_NONE: not in a guest) */
+	enum cpu_event_arch virt_arch;
+	/* the guest-physical step of a walk (EPT/NPT); NULL: none yet */
 	bool (*gpa_walk)(struct cpu *c, uint64_t gpa, uint64_t *hpa, char *buf, size_t len);
+
+	uint64_t last_x;               /* the address the last x/FMT looked at */
 
 	/* the serial output (COM1, 0xE9), kept for the views */
 	char *serial;
 	size_t serial_len, serial_cap;
 	FILE *serial_file;             /* --serial FILE, or NULL */
+	FILE *serial_stream;           /* what the machine writes to (dbg_serial_stream) */
 };
 
 void dbg_printf(struct dbg *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -169,7 +179,10 @@ bool dbg_bp_match(struct cpu *c, uint64_t rip, bool full);   /* cpu->bp_match */
 void dbg_on_watch(struct cpu *c, uint64_t pa);    /* cpu->on_watch */
 bool dbg_watch_check(struct dbg *d);
 enum dbg_run { RUN_STEP, RUN_CONT, RUN_UNTIL };
-void dbg_run(struct dbg *d, enum dbg_run how, uint64_t count);
+/* Returns true if something else than the count stopped it (a
+ * breakpoint, a watchpoint, `until`, the end, a key); `quiet` prints
+ * nothing unless so (the inner steps of nexti N). */
+bool dbg_run(struct dbg *d, enum dbg_run how, uint64_t count, bool quiet);
 void dbg_report_stop(struct dbg *d, const char *why);
 
 /* dbg_show.c */
@@ -185,5 +198,8 @@ void dbg_show_disasm(struct dbg *d, uint64_t addr, int n, uint64_t mark);
 /* One instruction at addr as text; its length (0 if unreadable). */
 int  dbg_disasm_one(struct dbg *d, uint64_t addr, char *buf, size_t len);
 void dbg_show_mem(struct dbg *d, uint64_t addr, int count, char fmt, int size);
+/* The set bits of RFLAGS, CR0, CR4 or EFER by name (" PE ET PG"). */
+enum dbg_bits { BITS_RFLAGS, BITS_CR0, BITS_CR4, BITS_EFER };
+const char *dbg_bits_text(enum dbg_bits which, uint64_t v, char *buf, size_t len);
 
 #endif

@@ -37,6 +37,7 @@ FILE *dbg_serial_stream(struct dbg *d)
 	FILE *f = fopencookie(d, "w", io);
 	if (f)
 		setvbuf(f, NULL, _IOLBF, 0);
+	d->serial_stream = f;
 	return f;
 }
 
@@ -81,6 +82,16 @@ void dbg_destroy(struct dbg *d)
 	c->bp_filter = NULL;
 	c->bp_match = NULL;
 	c->on_watch = NULL;
+	/* The machine must not write to a stream whose cookie is gone. */
+	if (d->serial_stream) {
+		if (d->m->uart.out == d->serial_stream)
+			d->m->uart.out = NULL;
+		if (d->m->cfg.debugcon_out == d->serial_stream)
+			d->m->cfg.debugcon_out = NULL;
+		fclose(d->serial_stream);
+	}
+	if (d->serial_file && d->serial_file != stderr)
+		fclose(d->serial_file);
 	dbg_sym_free(d);
 	free(d->log);
 	free(d->serial);
@@ -91,7 +102,12 @@ const char *dbg_world_text(struct dbg *d, char *buf, size_t len)
 {
 	if (d->world == W_NONE)
 		d->world = dbg_world_now(d);
-	return dbg_world_name(d, dbg_world_now(d), buf, len);
+	enum dbg_world w = dbg_world_now(d);
+	dbg_world_name(d, w, buf, len);
+	size_t n = strlen(buf);
+	if (w == W_GUEST_VIRT && n > 1 && n + 10 < len)      /* "guest (VMX non-root, ring 0)" */
+		snprintf(buf + n - 1, len - n + 1, ", ring %d)", d->m->cpu.cpl);
+	return buf;
 }
 
 const char *dbg_addr_name(struct dbg *d, uint64_t addr, char *buf, size_t len)
@@ -104,7 +120,7 @@ const char *dbg_log_line(const struct dbg *d, uint64_t k, char *buf, size_t len)
 	const struct dbg_logent *e = dbg_log_get(d, k);
 	if (!e)
 		return NULL;
-	snprintf(buf, len, "[%llu] %s", (unsigned long long)e->icount, e->text);
+	snprintf(buf, len, "[%llu] %s", (unsigned long long)e->icount, dbg_log_text(d, e));
 	return buf;
 }
 
@@ -183,12 +199,12 @@ void dbg_report_stop(struct dbg *d, const char *why)
 
 /* Run up to `count` instructions (RUN_STEP) or until something stops the
  * machine; then say why and where. */
-void dbg_run(struct dbg *d, enum dbg_run how, uint64_t count)
+bool dbg_run(struct dbg *d, enum dbg_run how, uint64_t count, bool quiet)
 {
 	struct cpu *c = &d->m->cpu;
 	if (d->ended) {
 		dbg_printf(d, "error: the machine is not running (%s)\n", d->end_text);
-		return;
+		return true;
 	}
 	if (d->world == W_NONE)
 		d->world = dbg_world_now(d);
@@ -230,6 +246,16 @@ void dbg_run(struct dbg *d, enum dbg_run how, uint64_t count)
 	c->bp_filter = NULL;
 	c->bp_match = NULL;
 	bool counted_out = how == RUN_STEP && left == 0;
+	/* nexti's own stops (its return-address breakpoint, the return into
+	 * the world an INT n left) are the expected end, nothing special. */
+	bool own = (why == CPU_STOP_BREAK && !dbg_bp_at(d, c->rip)) ||
+		   (d->until_hit && d->until == U_BACK);
+	bool special = !own && (d->until_hit || watched || interrupted || why != CPU_STOP_LIMIT ||
+				(!counted_out && how == RUN_STEP));
+	if (quiet && !special) {
+		d->until = U_NONE;
+		return false;
+	}
 	/* The crossings of a short step are worth a line each; a long run's
 	 * are in the log. */
 	if (how == RUN_STEP && count <= 64)
@@ -247,4 +273,5 @@ void dbg_run(struct dbg *d, enum dbg_run how, uint64_t count)
 		stop_reason(d, why, counted_out);
 	d->until = U_NONE;
 	dbg_report_stop(d, interrupted ? "interrupted" : NULL);
+	return special;
 }

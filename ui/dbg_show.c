@@ -80,6 +80,13 @@ static const char *const efer_names[64] = {
 	[0] = "SCE", [8] = "LME", [10] = "LMA", [11] = "NXE", [12] = "SVME",
 };
 
+const char *dbg_bits_text(enum dbg_bits which, uint64_t v, char *buf, size_t len)
+{
+	static const char *const *const tables[4] = { rflags_names, cr0_names, cr4_names, efer_names };
+	bits(buf, len, v, tables[which]);
+	return buf;
+}
+
 void dbg_show_regs(struct dbg *d)
 {
 	static const char *const gpr[16] = {

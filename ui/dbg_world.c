@@ -3,9 +3,9 @@
  *
  * A world is who runs, in words: "nesthv (host, ring 0)", "guest kernel
  * (PV, ring 3 under nesthv)", "guest user (ring 3)".  It follows from CPL,
- * from which image's code RIP is in (symbol spaces, dbg_sym.c) and, once the
- * VT-x/AMD-V models exist, from VMX non-root / SVM guest mode (the
- * virt_world hook).  Under PV (nestpv.h; Xen x86-64 PV) the guest kernel
+ * from which image's code RIP is in (symbol spaces, dbg_sym.c) and from
+ * VMX non-root / SVM guest mode: between a VM entry and the next VM exit
+ * the CPU reported (cpu/event.h).  Under PV (nestpv.h; Xen x86-64 PV) the guest kernel
  * and its user programs both run in ring 3: the kernel's code is the
  * module's, the user programs run elsewhere (pv/guest USER_BASE).
  *
@@ -73,8 +73,7 @@ const char *dbg_vector_name(int v)
 enum dbg_world dbg_world_now(struct dbg *d)
 {
 	struct cpu *c = &d->m->cpu;
-	char tmp[8];
-	if (d->virt_world && d->virt_world(c, tmp, sizeof tmp))
+	if (d->virt_arch != CPU_ARCH_NONE)
 		return W_GUEST_VIRT;
 	if (d->nspaces < 2)
 		return c->cpl == 3 ? W_USER : W_KERNEL;
@@ -112,8 +111,8 @@ const char *dbg_world_name(const struct dbg *d, enum dbg_world w, char *buf, siz
 		snprintf(buf, len, "user (ring 3)");
 		break;
 	case W_GUEST_VIRT:
-		if (!d->virt_world || !d->virt_world(&d->m->cpu, buf, len))
-			snprintf(buf, len, "guest");
+		snprintf(buf, len, "%s (%s)", guest, d->virt_arch == CPU_ARCH_SVM ? "SVM guest mode"
+			 : "VMX non-root");
 		break;
 	default:
 		snprintf(buf, len, "?");
@@ -204,9 +203,9 @@ static void explain_pv_exit(struct dbg *d, struct dbg_logent *e, const char *at)
 static void explain_pv_entry(struct dbg *d, struct dbg_logent *e, const char *to)
 {
 	const struct dbg_logent *x = NULL;
-	for (uint64_t k = d->nlog; k-- > 0 && d->nlog - k < DBG_LOG_SIZE;) {
+	for (uint64_t k = e->index; k-- > 0 && d->nlog - k < DBG_LOG_SIZE;) {
 		const struct dbg_logent *y = &d->log[k % DBG_LOG_SIZE];
-		if (y != e && y->to == W_HOST && y->from != W_HOST) {
+		if (y->to == W_HOST && y->from != W_HOST) {
 			x = y;
 			break;
 		}
@@ -214,13 +213,16 @@ static void explain_pv_entry(struct dbg *d, struct dbg_logent *e, const char *to
 	char wn[64];
 	dbg_world_name(d, e->to, wn, sizeof wn);
 	uint64_t back = x ? x->ev.rip : 0, to_rip = e->rip_after;
-	if (x && x->hypercall && x->rax == PV_HC_iret) {
+	if (!x) {
+		say(e, "nesthv enters %s for the first time, at %s: an IRET to ring 3 (nesthv's "
+		    "hv_enter_guest; Xen: the domain builder's start)", wn, to);
+	} else if (x->hypercall && x->rax == PV_HC_iret) {
 		say(e, "hypercall iret done: nesthv restores the frame and "
 			 "returns to %s at %s (Xen HYPERVISOR_iret)", wn, to);
 	} else if (x && x->hypercall && to_rip == back + 2) {
 		const char *n = dbg_hypercall_name(x->rax);
 		say(e, "return from hypercall %s to %s at %s: rax=%#llx",
-			 n ? n : "?", wn, to, (unsigned long long)d->m->cpu.gpr[R_RAX]);
+			 n ? n : "?", wn, to, (unsigned long long)e->rax);
 	} else if (x && to_rip == back && x->ev.kind == CPU_EV_INTERRUPT) {
 		say(e, "nesthv returns to %s at %s, where the interrupt came", wn, to);
 	} else if (x && to_rip == back) {
@@ -239,6 +241,15 @@ static void explain_pv_entry(struct dbg *d, struct dbg_logent *e, const char *to
 			 "kernel's handler %s in %s, with a bounce frame on its stack (nestpv.h; Xen "
 			 "create_bounce_frame)", v, to, wn);
 	}
+}
+
+/* The explanation of e, made the first time someone reads it (the log
+ * entry is in the ring, so its text can be filled in place). */
+const char *dbg_log_text(const struct dbg *d, const struct dbg_logent *e)
+{
+	if (!e->text[0])
+		dbg_explain((struct dbg *)d, (struct dbg_logent *)e);
+	return e->text;
 }
 
 void dbg_explain(struct dbg *d, struct dbg_logent *e)
@@ -261,8 +272,11 @@ void dbg_explain(struct dbg *d, struct dbg_logent *e)
 		return;
 	}
 	switch (ev->kind) {
-	case CPU_EV_EXCEPTION:
 	case CPU_EV_SOFTINT:
+		say(e, "INT %#x at %s in %s: a software interrupt, through the IDT to %s (SDM Vol. 3 "
+		    "6.12; SDM Vol. 2A INT n)", ev->vector, at, wf, to);
+		break;
+	case CPU_EV_EXCEPTION:
 	case CPU_EV_INTERRUPT:
 	case CPU_EV_NMI:
 		say(e, "%s%s at %s in %s: through the IDT to %s "
@@ -279,17 +293,25 @@ void dbg_explain(struct dbg *d, struct dbg_logent *e)
 		break;
 	case CPU_EV_IRET:
 		say(e, "IRET at %s: from ring %d to ring %d at %s (SDM "
-			 "Vol. 2A IRET)", at, ev->cpl, d->m->cpu.cpl, to);
+			 "Vol. 2A IRET)", at, ev->cpl, e->cpl_after, to);
 		break;
 	case CPU_EV_VMEXIT:
-		say(e, "VM exit: %s (%s %llu) at %s, qualification %#llx%s%s%s%s",
-			 ev->name ? ev->name : "?", ev->arch == CPU_ARCH_SVM ? "exit code" : "basic reason",
-			 (unsigned long long)ev->reason, at, (unsigned long long)ev->qual,
-			 ev->rule ? "; " : "", ev->rule ? ev->rule : "",
-			 ev->section ? " " : "", ev->section ? ev->section : "");
+		if (ev->arch == CPU_ARCH_SVM)
+			say(e, "#VMEXIT: %s (exit code %#llx): the guest was at %s; EXITINFO1 %#llx, "
+			    "EXITINFO2 %#llx%s%s%s%s%s", ev->name ? ev->name : "?",
+			    (unsigned long long)ev->reason, at, (unsigned long long)ev->qual,
+			    (unsigned long long)ev->info2, ev->rule ? "; " : "", ev->rule ? ev->rule : "",
+			    ev->section ? " (" : "", ev->section ? ev->section : "", ev->section ? ")" : "");
+		else
+			say(e, "VM exit: %s (basic reason %llu): the guest was at %s; qualification "
+			    "%#llx%s%s%s%s%s", ev->name ? ev->name : "?", (unsigned long long)ev->reason,
+			    at, (unsigned long long)ev->qual, ev->rule ? "; " : "", ev->rule ? ev->rule : "",
+			    ev->section ? " (" : "", ev->section ? ev->section : "", ev->section ? ")" : "");
 		break;
 	case CPU_EV_VMENTRY:
-		say(e, "VM entry at %s: the guest runs at %s", at, to);
+		say(e, "VM entry (%s) at %s: the guest runs at %s%s%s%s", ev->name ? ev->name :
+		    ev->arch == CPU_ARCH_SVM ? "VMRUN" : "VMLAUNCH/VMRESUME", at, to,
+		    ev->section ? " (" : "", ev->section ? ev->section : "", ev->section ? ")" : "");
 		break;
 	case CPU_EV_VMENTRY_FAIL:
 		say(e, "VM entry failed at %s: %s (%s)", at,

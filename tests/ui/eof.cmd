@@ -1,0 +1,4 @@
+info world
+stepi 2
+frobnicate
+info world
