@@ -107,9 +107,11 @@ static const char *capture(struct tui *t, const char *fmt, ...)
 	t->cap_len = 0;
 	if (t->cap)
 		t->cap[0] = 0;
+	uint64_t last_x = t->d->last_x;       /* a pane's x is not the user's */
 	t->capturing = true;
 	dbg_exec(t->d, line);
 	t->capturing = false;
+	t->d->last_x = last_x;
 	return t->cap ? t->cap : "";
 }
 
