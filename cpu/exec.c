@@ -189,6 +189,9 @@ static __attribute__((noinline)) enum cpu_stop run_loop(struct cpu *c, uint64_t 
 		/* Breakpoints enabled in DR7, or TF: one instruction at a time
 		 * with the debug rules (debug.c).  One test per block otherwise. */
 		if (unlikely(cpu_debug_slow(c))) {
+			if (unlikely(c->bp_filter != NULL) && cpu_bp_filter_test(c->bp_filter, c->rip) &&
+			    c->bp_match(c, c->rip, true))
+				return CPU_STOP_BREAK;       /* a debugger's, before the guest's */
 			cpu_debug_step(c, NULL);
 			prev = NULL;
 			continue;
