@@ -36,7 +36,7 @@ static const char help_text[] =
 	"  walk ADDR              the page walk of a linear address, each level decoded\n"
 	"  info world             where the CPU is, in words\n"
 	"  log [N]                the last N crossings (default 20) with their virtual time\n"
-	"  vmcs | vmcb            the current VMCS / VMCB by field name\n"
+	"  vmcb | vmcs            the current VMCB (--cpu svm) / VMCS by field name\n"
 	"  serial                 the guest's serial output so far\n"
 	"  help                   this text        quit  q   leave\n";
 
@@ -416,9 +416,12 @@ int dbg_exec(struct dbg *d, const char *line)
 	}
 	if (!strcmp(cmd, "log"))
 		return cmd_log(d, p);
-	if (!strcmp(cmd, "vmcs") || !strcmp(cmd, "vmcb")) {
-		dbg_printf(d, "no %s is current (this CPU model has no %s model yet)\n",
-			   !strcmp(cmd, "vmcs") ? "VMCS" : "VMCB", !strcmp(cmd, "vmcs") ? "VT-x" : "AMD-V");
+	if (!strcmp(cmd, "vmcb")) {
+		dbg_show_vmcb(d);
+		return DBG_OK;
+	}
+	if (!strcmp(cmd, "vmcs")) {
+		dbg_printf(d, "no VMCS is current (this build has no VT-x model yet)\n");
 		return DBG_OK;
 	}
 	if (!strcmp(cmd, "serial")) {

@@ -198,6 +198,8 @@ void dbg_show_disasm(struct dbg *d, uint64_t addr, int n, uint64_t mark);
 /* One instruction at addr as text; its length (0 if unreadable). */
 int  dbg_disasm_one(struct dbg *d, uint64_t addr, char *buf, size_t len);
 void dbg_show_mem(struct dbg *d, uint64_t addr, int count, char fmt, int size);
+/* dbg_vmcb.c: the current VMCB by field name (AMD-V). */
+void dbg_show_vmcb(struct dbg *d);
 /* The set bits of RFLAGS, CR0, CR4 or EFER by name (" PE ET PG"). */
 enum dbg_bits { BITS_RFLAGS, BITS_CR0, BITS_CR4, BITS_EFER };
 const char *dbg_bits_text(enum dbg_bits which, uint64_t v, char *buf, size_t len);
