@@ -197,8 +197,10 @@ const char *dbg_sym_name(const struct dbg *d, uint64_t addr, int prefer, char *b
 			const struct dbg_space *s = &d->space[k];
 			uint64_t a = addr;
 			/* The host image before paging runs at its load (physical)
-			 * addresses: nesthv's 32-bit boot code. */
-			if (k == 0 && (addr < s->lo || addr >= s->hi) && s->phys_delta)
+			 * addresses: nesthv's 32-bit boot code.  Only then: with
+			 * paging on, such an address is someone else's (the guest's). */
+			if (k == 0 && (addr < s->lo || addr >= s->hi) && s->phys_delta &&
+			    !(d->m->cpu.cr0 & (1ull << 31)))
 				a = addr + (uint64_t)s->phys_delta;
 			const struct dbg_sym *y = covering(s, a);
 			if (!y)
